@@ -1,0 +1,107 @@
+"""Command-line entry point: ``segmentation`` and ``python -m segmentation``.
+
+Each subcommand lives in ``segmentation/commands/<name>.py`` and exposes
+``HELP`` (a ``{"zh": ..., "en": ...}`` one-line description),
+``add_arguments(parser, lang)`` and ``run(args) -> int``. This module only
+parses the global options, configures logging and dispatches.
+
+Exit status: 0 success, 1 fatal data problems, 2 invalid usage or
+configuration, 3 a notebook run failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from .errors import ConfigError, DataValidationError, ParameterError, SegmentationError
+from .i18n import DEFAULT_LANG, SUPPORTED_LANGS, Catalog
+
+logger = logging.getLogger(__name__)
+
+COMMANDS = (
+    "sample",
+    "validate",
+)
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_RUN_FAILED = 0, 1, 2, 3
+
+MESSAGES = Catalog({
+    "description": {
+        "zh": "客户分层工作台：按价值、活跃、需求三个维度为客户分层，生成服务策略和季度复盘报告。",
+        "en": "Customer-segmentation workbench: tier customers by value, activity and need, "
+              "assign service strategies and render the quarterly review.",
+    },
+    "lang": {"zh": "界面语言：zh（简体中文，默认）或 en", "en": "language of messages: zh (default) or en"},
+    "config": {"zh": "配置文件（YAML），覆盖默认阈值、权重和规则", "en": "configuration file (YAML) merged over the defaults"},
+    "quiet": {"zh": "只输出错误（适合 cron）", "en": "print errors only (for cron)"},
+    "verbose": {"zh": "输出调试日志", "en": "print debug logs"},
+    "commands": {"zh": "子命令", "en": "commands"},
+    "error": {"zh": "错误：{message}", "en": "error: {message}"},
+    "data_errors": {"zh": "数据存在 {count} 个致命问题：", "en": "the data has {count} fatal problem(s):"},
+})
+
+
+def _lang_from_argv(argv: Sequence[str]) -> str:
+    """Find ``--lang`` before parsing, so ``--help`` itself is in the right language."""
+    lang = os.environ.get("SEGMENTATION_LANG", DEFAULT_LANG)
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv):
+            lang = argv[index + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    return lang if lang in SUPPORTED_LANGS else DEFAULT_LANG
+
+
+def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
+    """Build the argument parser with help text in ``lang``."""
+    parser = argparse.ArgumentParser(prog="segmentation", description=MESSAGES("description", lang))
+    parser.add_argument("--lang", choices=SUPPORTED_LANGS, default=lang, help=MESSAGES("lang", lang))
+    parser.add_argument("--config", default=None, metavar="FILE", help=MESSAGES("config", lang))
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("--quiet", "-q", action="store_true", help=MESSAGES("quiet", lang))
+    noise.add_argument("--verbose", "-v", action="store_true", help=MESSAGES("verbose", lang))
+    subparsers = parser.add_subparsers(dest="command", required=True, title=MESSAGES("commands", lang))
+    for name in COMMANDS:
+        module = importlib.import_module(f"segmentation.commands.{name}")
+        sub = subparsers.add_parser(name, help=module.HELP[lang], description=module.HELP[lang])
+        module.add_arguments(sub, lang)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def configure_logging(quiet: bool, verbose: bool) -> None:
+    """Send package logs to stderr; the CLI is the only place logging is configured."""
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("segmentation").setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = _lang_from_argv(argv)
+    args = build_parser(lang).parse_args(argv)
+    configure_logging(args.quiet, args.verbose)
+
+    try:
+        return int(args.handler(args))
+    except DataValidationError as error:
+        print(MESSAGES("data_errors", args.lang, count=len(error.problems)), file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem.message}", file=sys.stderr)
+        return EXIT_DATA
+    except (ConfigError, ParameterError) as error:
+        print(MESSAGES("error", args.lang, message=error), file=sys.stderr)
+        return EXIT_USAGE
+    except SegmentationError as error:
+        print(MESSAGES("error", args.lang, message=error), file=sys.stderr)
+        return EXIT_DATA
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
