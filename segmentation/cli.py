@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 COMMANDS = (
     "sample",
     "validate",
+    "report",
+    "run",
 )
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_RUN_FAILED = 0, 1, 2, 3

@@ -1,6 +1,6 @@
 """Configuration: the classification standard's thresholds, weights, rules and strategies.
 
-The packaged ``data/default_config.yaml`` holds the defaults. A user file is
+The packaged ``data/default_config.yaml`` contains the defaults. A user file is
 merged over them key by key and the result is validated here, in one place,
 before any work starts: an unknown key, a wrong type or a value out of range
 raises :class:`~segmentation.errors.ConfigError` naming the key, the value and

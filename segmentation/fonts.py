@@ -35,8 +35,8 @@ def cjk_font_path() -> Path:
     Raises
     ------
     FontNotFoundError
-        If the ``mplfonts`` package or its font file is missing; the message
-        says how to reinstall it.
+        If the ``mplfonts`` package or its font file is missing. The message
+        names the reinstall command.
     """
     spec = importlib.util.find_spec(FONT_PACKAGE)
     if spec is None or not spec.submodule_search_locations:

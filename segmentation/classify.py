@@ -1,0 +1,294 @@
+"""Classification: features, the three dimension tiers, composite labels and overrides in one call.
+
+Conventions that hold for the whole file:
+
+* ``as_of`` defaults to the end of the local day of the latest order or
+  ticket in the data, never today, so an old data set classifies as of its
+  own last day and the same data always gives the same labels.
+* A dimension the data cannot support is stated in ``Classification.notes``
+  (in the requested language) and never guessed silently: without orders the
+  value tier is ``unavailable`` and the rule table uses ``mid`` instead.
+* ``labels`` has one row per customer, sorted by ``customer_id``, with the
+  columns of :data:`LABEL_COLUMNS` followed by ``rule_label`` and
+  ``override_decided_at``, which ``apply_overrides`` adds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .config import VALUE_TIERS, Config, load_config
+from .features import build_features
+from .i18n import Catalog, check_lang
+from .labels import UNAVAILABLE, apply_label_rules, flag_columns, strategy_columns
+from .schema import Tables
+from .tiers import activity_tiers, need_types, resolve_activity_basis, tier_categorical
+from .tiers_value import ValueTierer, value_contribution
+from .windows import NO_TIME, resolve_as_of, to_epoch_ns
+
+logger = logging.getLogger(__name__)
+
+LABEL_COLUMNS = (
+    "customer_id", "value_tier", "activity_tier", "need_type", "need_share", "label", "label_rule",
+    "flags", "churn_risk", "upsell", "near_boundary", "contribution", "spend", "contacts_per_month",
+    "orders_per_month", "overridden", "override_reason", "override_by",
+    "first_response_minutes", "clock", "dedicated_agent", "follow_up_days",
+)
+# Value tier used in the rule table when the data has no orders.
+VALUE_FALLBACK = "mid"
+
+MESSAGES = Catalog({
+    "value_unavailable": {
+        "zh": "无法计算价值维度：数据中没有订单。所有客户的价值层级记为“unavailable”，组合标签按中价值确定。",
+        "en": "the value dimension could not be computed because the data has no orders; every value tier "
+              "is 'unavailable' and the composite labels treat value as mid.",
+    },
+    "profit_missing": {
+        "zh": "配置要求按 {contribution} 计算贡献，但订单数据没有利润，已改用消费金额（spend）。",
+        "en": "the configuration asks for contribution '{contribution}', but the orders carry no profit; "
+              "spend was used instead.",
+    },
+    "value_off_quota": {
+        "zh": "价值层级的实际占比因并列值偏离目标：{details}。",
+        "en": "ties moved value tiers off their intended shares: {details}.",
+    },
+    "value_share_item": {
+        "zh": "{tier} 实际 {actual:.0%}（目标 {intended:.0%}）",
+        "en": "{tier} {actual:.0%} (intended {intended:.0%})",
+    },
+    "activity_on_orders": {
+        "zh": "数据中没有服务工单，活跃维度按每月订单数计算。",
+        "en": "activity was measured on orders per month because the data has no service contacts.",
+    },
+    "activity_no_contacts": {
+        "zh": "活跃维度配置为按服务工单计算，但数据中没有工单，所有客户均为低活跃。",
+        "en": "activity is configured on service contacts, but the data has no tickets, "
+              "so every customer is low activity.",
+    },
+    "activity_unavailable": {
+        "zh": "数据中既没有工单也没有订单，无法衡量活跃度，所有客户均为低活跃。",
+        "en": "the data has neither tickets nor orders, so activity cannot be measured "
+              "and every customer is low activity.",
+    },
+    "need_unavailable": {
+        "zh": "数据中没有服务工单，无法判断需求类型，所有客户的需求类型为“none”（无需求信号）。",
+        "en": "the data has no service contacts, so the need type cannot be determined "
+              "and every customer has need type 'none'.",
+    },
+    "no_timestamps": {
+        "zh": "数据中没有订单或工单时间，无法推断截止日期；请传入 as_of，例如 2024-06-30。",
+        "en": "the data has no order or ticket timestamps to infer as_of from; pass as_of, e.g. 2024-06-30.",
+    },
+    "no_customers": {
+        "zh": "没有可分类的客户：客户表为空。请检查数据源和清洗规则（例如被排除的客户状态）。",
+        "en": "no customers to classify: the customer table is empty. Check the source and the cleaning rules "
+              "(e.g. excluded customer statuses).",
+    },
+    "separator": {"zh": "；", "en": "; "},
+})
+
+
+@dataclass
+class Classification:
+    """The result of :func:`classify`.
+
+    Attributes
+    ----------
+    labels : DataFrame
+        One row per customer with the columns of :data:`LABEL_COLUMNS`, then
+        ``rule_label`` (the label before overrides) and ``override_decided_at``.
+    features : DataFrame
+        The per-customer features behind the tiers, index ``customer_id``.
+    value_shares : DataFrame
+        ``tier``, ``intended`` and ``actual`` share, and ``customers``, per value tier.
+    notes : list of str
+        Statements about dimensions the data could not fully support, in the requested language.
+    as_of : Timestamp
+        End of the window, timezone-aware.
+    window : str
+        Window length such as ``"6M"``.
+    config : Config
+        The configuration used.
+    """
+
+    labels: pd.DataFrame
+    features: pd.DataFrame
+    value_shares: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    as_of: pd.Timestamp | None = None
+    window: str = "6M"
+    config: Config | None = None
+
+
+def default_as_of(tables: Tables, timezone: str, lang: str = "zh") -> pd.Timestamp:
+    """Return the end of the local day of the latest order or ticket timestamp.
+
+    Raises
+    ------
+    ValueError
+        If neither orders nor tickets carry a timestamp.
+    """
+    latest = NO_TIME
+    for name, column in (("orders", "order_date"), ("tickets", "created_at")):
+        table = getattr(tables, name)
+        if table is not None and len(table) and column in table.columns:
+            latest = max(latest, int(to_epoch_ns(table[column]).max()))
+    if latest == NO_TIME:
+        raise ValueError(MESSAGES("no_timestamps", lang))
+    day = pd.Timestamp(latest, unit="ns", tz="UTC").tz_convert(timezone).strftime("%Y-%m-%d")
+    return resolve_as_of(day, timezone, lang)
+
+
+def classify(tables: Tables, config: Config | None = None, as_of: object = None, *, window: str | None = None,
+             overrides: pd.DataFrame | None = None, lang: str = "zh") -> Classification:
+    """Classify every customer by value, activity and need, and give each one composite label.
+
+    Parameters
+    ----------
+    tables : Tables
+        Canonical tables, e.g. from ``load_source``.
+    config : Config, optional
+        Defaults to :func:`~segmentation.config.load_config`.
+    as_of : str, date or Timestamp, optional
+        End of the window; a date means the end of that local day. Defaults
+        to the end of the day of the latest order or ticket.
+    window : str, optional
+        ``"<n>M"`` or ``"<n>D"``; defaults to ``config.window``.
+    overrides : DataFrame, optional
+        Approved label overrides in the ``schema.OVERRIDES`` layout; defaults
+        to ``tables.overrides``. They are applied by
+        ``segmentation.overrides.apply_overrides``, which rejects invalid rows
+        with a ``DataValidationError``.
+    lang : {"zh", "en"}, default "zh"
+        Language of notes, warnings and errors.
+
+    Returns
+    -------
+    Classification
+
+    Raises
+    ------
+    ValueError
+        An empty customer table, an unreadable ``as_of`` or tables that break
+        the canonical layout (see :func:`~segmentation.features.build_features`).
+
+    Warns
+    -----
+    UserWarning
+        When ties move a value tier more than one customer off its intended share.
+    """
+    check_lang(lang)
+    config = config or load_config()
+    window = str(window or config.window).upper()
+    as_of = default_as_of(tables, config.timezone, lang) if as_of is None else resolve_as_of(as_of, config.timezone, lang)
+    features = build_features(tables, as_of, window, config, lang=lang)
+    if features.empty:
+        raise ValueError(MESSAGES("no_customers", lang))
+    notes: list[str] = []
+
+    value_tier, near_boundary, contribution, value_shares = _value_dimension(features, config, lang, notes)
+    activity_tier = _activity_dimension(features, tables, config, lang, notes)
+    need = need_types(features, config.need.tie_break)
+    if not tables.has("tickets"):
+        notes.append(MESSAGES("need_unavailable", lang))
+
+    tiers = pd.DataFrame({"value_tier": value_tier, "activity_tier": activity_tier,
+                          "need_type": need["need_type"]}, index=features.index)
+    labels = _label_frame(features, tiers, need["need_share"], near_boundary, contribution, config, lang)
+    labels = _apply_overrides(labels, tables, overrides, config, as_of, lang)
+
+    logger.info("classified %d customers as of %s over %s", len(labels), as_of, window)
+    return Classification(labels=labels, features=features, value_shares=value_shares, notes=notes,
+                          as_of=as_of, window=window, config=config)
+
+
+def _value_dimension(features: pd.DataFrame, config: Config, lang: str,
+                     notes: list[str]) -> tuple[pd.Categorical, np.ndarray, np.ndarray, pd.DataFrame]:
+    """Return value tiers, near-boundary flags, contributions and the share table."""
+    n = len(features)
+    if not features.attrs["dimensions_available"]["value"]:
+        notes.append(MESSAGES("value_unavailable", lang))
+        tiers = tier_categorical([UNAVAILABLE] * n, (*VALUE_TIERS, UNAVAILABLE))
+        shares = pd.DataFrame({"tier": tier_categorical(VALUE_TIERS, VALUE_TIERS),
+                               "intended": [config.value.shares[tier] for tier in VALUE_TIERS],
+                               "actual": np.nan, "customers": np.zeros(len(VALUE_TIERS), dtype="int64")})
+        return tiers, np.zeros(n, dtype=bool), np.full(n, np.nan), shares
+
+    value = config.value
+    if value.contribution != "spend" and features["profit"].isna().all():
+        notes.append(MESSAGES("profit_missing", lang, contribution=value.contribution))
+        value = type(value)(contribution="spend", mix_weights=value.mix_weights, shares=value.shares,
+                            boundary_margin=value.boundary_margin)
+    contribution = value_contribution(features, value)
+    tierer = ValueTierer(shares=dict(value.shares), boundary_margin=value.boundary_margin, lang=lang)
+    # fit, then transform, so a tie warning points at classify rather than into scikit-learn.
+    keys = tierer.fit(contribution.to_frame()).transform(contribution.to_frame()).ravel()
+    if tierer.off_quota_:
+        notes.append(_off_quota_note(tierer.shares_, tierer.off_quota_, config, lang))
+    tiers = tier_categorical(keys, VALUE_TIERS)
+    return tiers, tierer.near_boundary(contribution.to_frame()), contribution.to_numpy(), tierer.shares_
+
+
+def _off_quota_note(shares: pd.DataFrame, off_quota: list[str], config: Config, lang: str) -> str:
+    table = shares.set_index("tier", drop=False)
+    details = MESSAGES("separator", lang).join(
+        MESSAGES("value_share_item", lang, tier=config.tier_name("value", tier, lang), actual=table.loc[tier, "actual"],
+                 intended=table.loc[tier, "intended"])
+        for tier in off_quota
+    )
+    return MESSAGES("value_off_quota", lang, details=details)
+
+
+def _activity_dimension(features: pd.DataFrame, tables: Tables, config: Config, lang: str,
+                        notes: list[str]) -> pd.Series:
+    has_tickets, has_orders = tables.has("tickets"), tables.has("orders")
+    basis = resolve_activity_basis(config.activity.basis, has_tickets, lang)
+    if not has_tickets and not has_orders:
+        notes.append(MESSAGES("activity_unavailable", lang))
+    elif basis == "contacts" and not has_tickets:
+        notes.append(MESSAGES("activity_no_contacts", lang))
+    elif basis == "orders" and config.activity.basis == "auto":
+        notes.append(MESSAGES("activity_on_orders", lang))
+    return activity_tiers(features, config.activity, basis=basis)
+
+
+def _label_frame(features: pd.DataFrame, tiers: pd.DataFrame, need_share: pd.Series, near_boundary: np.ndarray,
+                 contribution: np.ndarray, config: Config, lang: str) -> pd.DataFrame:
+    rule_tiers = tiers.copy()
+    if (tiers["value_tier"] == UNAVAILABLE).any():
+        rule_tiers["value_tier"] = tiers["value_tier"].astype("str").where(
+            tiers["value_tier"] != UNAVAILABLE, VALUE_FALLBACK)
+    ruled = apply_label_rules(rule_tiers, config, lang=lang)
+    flags = flag_columns(tiers, near_boundary, config.flags)
+    strategy = strategy_columns(ruled["label"], config.strategies)
+
+    no_text = pd.array([pd.NA] * len(features), dtype="str")
+    labels = pd.concat([
+        tiers, need_share.rename("need_share"), ruled, flags,
+        pd.DataFrame({
+            "contribution": contribution,
+            "spend": features["spend"].to_numpy(),
+            "contacts_per_month": features["contacts_per_month"].to_numpy(),
+            "orders_per_month": features["orders_per_month"].to_numpy(),
+            "overridden": np.zeros(len(features), dtype=bool),
+            "override_reason": no_text,
+            "override_by": no_text.copy(),
+        }, index=features.index),
+        strategy,
+    ], axis=1)
+    labels.insert(0, "customer_id", pd.array(features.index.to_numpy(), dtype="str"))
+    return labels.reset_index(drop=True)[list(LABEL_COLUMNS)]
+
+
+def _apply_overrides(labels: pd.DataFrame, tables: Tables, overrides: pd.DataFrame | None, config: Config,
+                     as_of: pd.Timestamp, lang: str) -> pd.DataFrame:
+    frame = overrides if overrides is not None else tables.overrides
+    # Imported here because the overrides module builds on this one. It runs
+    # even without overrides, so the label columns never depend on the data.
+    from .overrides import apply_overrides
+
+    return apply_overrides(labels, frame, config, as_of, lang=lang)

@@ -1,0 +1,221 @@
+"""Cleaning rules applied to the parsed tables before anything is classified.
+
+Each rule is a small named function that marks rows in a table's
+:class:`~segmentation.quality.TableLedger` (set aside, repaired or counted)
+and returns how many it touched. A row is set aside by the first rule that
+matches it, so the order below decides which rule a row is counted under:
+
+1. while parsing (:mod:`segmentation.loading`): ``empty_row``, then bad or
+   missing required values (``bad_id``, ``missing_id``, ``bad_date``,
+   ``impossible_date``, ``missing_date``, ``bad_amount``, ``missing_amount``,
+   ``unknown_status``);
+2. :func:`clean_rows`, per table: ``exact_duplicate`` (identical source
+   text in every column, the first copy kept), ``missing_customer_id``; for
+   orders ``cancelled``, ``unpaid``, ``non_product_code``, ``zero_amount``,
+   and refunds (``refund_netted`` counts them; with ``net_refunds`` off they
+   are set aside as ``refund``);
+3. :func:`clean_links`, across tables: ``duplicate_id`` on customers, excluded
+   statuses (``test_account``, ``churned_customer``, applied to the customer
+   and to every order, ticket, follow-up and override of that customer),
+   ``unknown_customer`` (only when the source has a customer file),
+   ``duplicate_id`` on tickets, ``future_date``, ``negative_duration``.
+
+Orders are order lines, so ``order_id`` may repeat (one invoice, many lines);
+only ``customer_id`` and ``ticket_id`` are unique keys. A policy switched off
+in ``config.cleaning`` still counts its rows (action ``counted``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from .config import Config
+from .quality import QualityReport, TableLedger
+
+logger = logging.getLogger(__name__)
+
+# Secondary timestamps (resolution, registration) later than the data's last order or
+# ticket by more than this are treated as future; exports are cut off at one moment,
+# and a month leaves room for late resolutions logged before the cut.
+FUTURE_MARGIN = pd.Timedelta(days=31)
+PRIMARY_DATES = {"orders": "order_date", "tickets": "created_at"}
+SECONDARY_DATES = {"tickets": ("first_response_at", "resolved_at"), "customers": ("registered_at",)}
+EXCLUSION_RULES = {"test": "test_account", "churned": "churned_customer"}
+LINKED_TABLES = ("orders", "tickets", "followups", "overrides")
+
+
+def clean_rows(ledgers: dict[str, TableLedger], config: Config, report: QualityReport) -> None:
+    """Apply the rules that look at one table at a time (step 2 of the module docstring)."""
+    rules = config.cleaning
+    for table, ledger in ledgers.items():
+        _policy(ledger, "exact_duplicate", exact_duplicates(ledger), rules.drop_exact_duplicates)
+        if "customer_id" in ledger.frame:
+            missing = ledger.frame["customer_id"].isna()
+            _policy(ledger, "missing_customer_id", missing, rules.drop_missing_customer_id)
+        if table == "orders":
+            clean_orders(ledger, config)
+
+
+def clean_orders(ledger: TableLedger, config: Config) -> None:
+    """Set aside orders that are not spend, and net refunds against spend."""
+    rules = config.cleaning
+    status = ledger.frame["status"]
+    _policy(ledger, "cancelled", status == "cancelled", rules.drop_cancelled_orders)
+    _policy(ledger, "unpaid", status == "unpaid", rules.drop_cancelled_orders)
+    _policy(ledger, "non_product_code", non_product_codes(ledger, config), True)
+    _policy(ledger, "zero_amount", ledger.frame["amount"] == 0, rules.drop_zero_amount_orders)
+    net_refunds(ledger, config)
+
+
+def _policy(ledger: TableLedger, rule: str, mask: pd.Series, drop: bool) -> int:
+    mask = mask.fillna(False).astype(bool)
+    if drop:
+        touched = ledger.set_aside(rule, mask)
+    else:
+        ledger.count(rule, mask)
+        touched = int((mask & ledger.kept).sum())
+    if touched:
+        logger.info("%s: %s %d row(s)", ledger.table, rule, touched)
+    return touched
+
+
+def exact_duplicates(ledger: TableLedger) -> pd.Series:
+    """Return the rows whose source text equals an earlier row in every column."""
+    return ledger.raw.duplicated(keep="first")
+
+
+def non_product_codes(ledger: TableLedger, config: Config) -> pd.Series:
+    """Return the order lines whose product is a non-product code (postage, fees, adjustments)."""
+    codes = {code.strip().upper() for code in config.cleaning.non_product_codes}
+    return ledger.frame["product"].str.strip().str.upper().isin(codes)
+
+
+def net_refunds(ledger: TableLedger, config: Config) -> int:
+    """Keep refunds as negative amounts so spend nets them, or set them aside if netting is off.
+
+    A refund is a line with status ``refunded`` or a negative amount. A
+    refunded line recorded with a positive amount is negated and counted as
+    repaired.
+    """
+    frame = ledger.frame
+    refunds = ((frame["status"] == "refunded") | (frame["amount"] < 0)).fillna(False).astype(bool)
+    if not config.cleaning.net_refunds:
+        return _policy(ledger, "refund", refunds, True)
+
+    positive = refunds & (frame["amount"] > 0) & ledger.kept
+    frame.loc[positive, "amount"] = -frame.loc[positive, "amount"]
+    ledger.repair("refund_netted", positive)
+    return _policy(ledger, "refund_netted", refunds, False)
+
+
+def clean_links(ledgers: dict[str, TableLedger], config: Config, report: QualityReport,
+                now: pd.Timestamp | None = None) -> None:
+    """Apply the rules that relate tables to each other and to time (step 3 of the module docstring)."""
+    customers = ledgers["customers"]
+    duplicate_ids(customers, "customer_id", report)
+    excluded_customers(ledgers, config)
+    if not customers.derived:
+        unknown_customers(ledgers)
+    if "tickets" in ledgers:
+        duplicate_ids(ledgers["tickets"], "ticket_id", report)
+
+    now = pd.Timestamp.now(tz=config.timezone) if now is None else now
+    future_dates(ledgers, report, now)
+    if "tickets" in ledgers:
+        negative_durations(ledgers["tickets"], report)
+
+
+def duplicate_ids(ledger: TableLedger, key: str, report: QualityReport) -> int:
+    """Set aside every later row that repeats the ``key`` of an earlier kept row."""
+    ids = ledger.frame[key].where(ledger.kept)
+    repeated = ids.notna() & ids.duplicated(keep="first")
+    first_lines = pd.Series(ledger.lines, index=ledger.frame.index)[ids.notna()].groupby(ids).transform("first")
+    report.add_problems(ledger.table, "duplicate_id", repeated, ledger.headers.get(key, key),
+                        ledger.frame[key], first_lines.reindex(ledger.frame.index).astype("Int64"))
+    return _policy(ledger, "duplicate_id", repeated, True)
+
+
+def excluded_customers(ledgers: dict[str, TableLedger], config: Config) -> int:
+    """Set aside customers whose status is excluded (test, churned) with all their linked rows."""
+    customers = ledgers["customers"]
+    touched = 0
+    for status in config.cleaning.exclude_customer_status:
+        rule = EXCLUSION_RULES.get(status, f"{status}_customer")
+        excluded = (customers.frame["status"] == status).fillna(False).astype(bool) & customers.kept
+        ids = set(customers.frame.loc[excluded, "customer_id"].dropna())
+        touched += _policy(customers, rule, excluded, True)
+        for table in LINKED_TABLES:
+            if table in ledgers:
+                _policy(ledgers[table], rule, ledgers[table].frame["customer_id"].isin(ids), True)
+    return touched
+
+
+def unknown_customers(ledgers: dict[str, TableLedger]) -> int:
+    """Set aside rows of other tables whose customer is not in the customer file."""
+    customers = ledgers["customers"]
+    known = set(customers.frame.loc[customers.kept, "customer_id"].dropna())
+    touched = 0
+    for table in LINKED_TABLES:
+        if table in ledgers:
+            ids = ledgers[table].frame["customer_id"]
+            touched += _policy(ledgers[table], "unknown_customer", ids.notna() & ~ids.isin(known), True)
+    return touched
+
+
+def future_dates(ledgers: dict[str, TableLedger], report: QualityReport, now: pd.Timestamp) -> None:
+    """Set aside orders and tickets dated after ``now``; clear later timestamps past the data's end.
+
+    A secondary timestamp (first response, resolution, registration) is
+    cleared when it is after ``now`` or more than :data:`FUTURE_MARGIN` after
+    the latest order or ticket date.
+    """
+    latest = []
+    for table, column in PRIMARY_DATES.items():
+        if table in ledgers:
+            ledger = ledgers[table]
+            future = ledger.frame[column] > now
+            _report_times(ledger, report, "future_date", future, column, str(now.floor("s")))
+            _policy(ledger, "future_date", future, True)
+            latest.append(ledger.frame.loc[ledger.kept, column].max())
+
+    known = [value for value in latest if pd.notna(value)]
+    limit = min(now, max(known) + FUTURE_MARGIN) if known else now
+    for table, columns in SECONDARY_DATES.items():
+        for column in columns:
+            if table in ledgers:
+                _clear_times(ledgers[table], report, "future_date", ledgers[table].frame[column] > limit,
+                             column, str(limit.floor("s")))
+
+
+def negative_durations(ledger: TableLedger, report: QualityReport) -> None:
+    """Clear a first response or resolution recorded before the ticket was created (or answered).
+
+    The timestamp that breaks the order is cleared, so response and resolution
+    times are never negative; the row is kept and counted as repaired.
+    """
+    frame = ledger.frame
+    for column, before in (("first_response_at", "created_at"), ("resolved_at", "created_at"),
+                           ("resolved_at", "first_response_at")):
+        earlier = frame[column] < frame[before]
+        detail = ledger.headers.get(before, before) + " " + frame[before].dt.strftime("%Y-%m-%d %H:%M:%S")
+        _clear_times(ledger, report, "negative_duration", earlier, column, detail)
+
+
+def _clear_times(ledger: TableLedger, report: QualityReport, rule: str, mask: pd.Series, column: str,
+                 detail: pd.Series | str) -> None:
+    mask = mask.fillna(False).astype(bool) & ledger.kept
+    if not mask.any():
+        return
+    _report_times(ledger, report, rule, mask, column, detail)
+    ledger.frame.loc[mask, column] = pd.NaT
+    ledger.repair(rule, mask)
+    logger.info("%s: %s cleared %d %s value(s)", ledger.table, rule, int(mask.sum()), column)
+
+
+def _report_times(ledger: TableLedger, report: QualityReport, rule: str, mask: pd.Series, column: str,
+                  detail: pd.Series | str) -> None:
+    header = ledger.headers.get(column, column)
+    values = ledger.raw[header] if header in ledger.raw else ledger.frame[column].astype("str")
+    report.add_problems(ledger.table, rule, mask.fillna(False).astype(bool) & ledger.kept, header, values, detail)

@@ -1,0 +1,379 @@
+"""Prose and fact tables of the quarterly-review report, in Chinese or English.
+
+The notebook ``03_quarterly_review.ipynb`` only calls these functions and
+shows what they return, so switching ``lang`` switches every heading and
+sentence. Conventions for the whole file:
+
+* functions return Markdown strings or frames of display text;
+* run facts are split in two: :func:`run_facts` is the same on every run of
+  the same data, parameters and code, while :func:`volatile_facts` (run time
+  and git commit) changes, so notebook tests can sanitise that one output;
+* no table here shows personal columns (name, phone, e-mail), and input
+  files are named by file name only, so no home folder leaks into a report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+import chinese_calendar
+import pandas as pd
+
+from .config import Config
+from .i18n import Catalog, pick
+from .kpi import QuarterlyReview
+from .kpi_csat import ALPHA
+from .kpi_display import HEADERS
+from .kpi_summary import decision_rule, describe_decision, nothing_to_decide
+from .schema import Tables
+from .workcalendar import covered_years
+
+logger = logging.getLogger(__name__)
+
+TEXT = Catalog({
+    "title": {"zh": "# {quarter} 客户分层季度复盘", "en": "# Quarterly review of customer segments, {quarter}"},
+    "subtitle": {
+        "zh": "数据来源：{source}。季度按 {timezone} 时间划分；每位客户按季度初的标签统计。",
+        "en": "Data source: {source}. Quarters are cut in {timezone} time; each customer counts under "
+              "the label held at the start of the quarter.",
+    },
+    "summary": {"zh": "## 管理层摘要", "en": "## Summary for managers"},
+    "headline": {"zh": "**核心指标**（箭头为与上季度 {previous} 相比的方向；解决时长 ↓ 表示变快）",
+                 "en": "**Headline KPIs** (arrows show the direction against last quarter, {previous}; "
+                       "for resolution time ↓ means faster)"},
+    "exported": {"zh": "已导出 {count} 个表格到 {folder}。", "en": "Exported {count} tables to {folder}."},
+    "decisions": {"zh": "**需要决策的三件事**", "en": "**Three things that need a decision**"},
+    "label_sources": {"zh": "季度初标签：{start}；季度末标签：{end}。",
+                      "en": "Labels at the start: {start}; at the end: {end}."},
+    "csat": {"zh": "## 满意度（CSAT）", "en": "## Satisfaction (CSAT)"},
+    "csat_note": {
+        "zh": "每张有评分的工单为一个观测；均值在 0–100 分上计算，并换算回原量表 {low:g}–{high:g}。"
+              "置信区间为 95% t 区间（按工单计算，截断在量表范围内）；与上季度的差异用 Welch t 检验，p < {alpha} 视为显著。"
+              "VIP 与待激活客户排在前面。本季度整体 CSAT：{overall}。",
+        "en": "Each rated ticket is one observation; means are taken on 0-100 and mapped back to the "
+              "{low:g}-{high:g} source scale. Intervals are 95% t-intervals over tickets, clipped to the scale; "
+              "the change against last quarter is tested with Welch's t-test, significant at p < {alpha}. "
+              "VIP and to-be-activated segments come first. Overall CSAT this quarter: {overall}.",
+    },
+    "sla": {"zh": "## 首次响应 SLA", "en": "## First-response SLA"},
+    "sla_note": {
+        "zh": "每张工单按客户季度初标签的目标判定：7×24 计时统计全部分钟，工作时间计时只统计法定工作日"
+              "（含调休上班日）{start}–{end} 内的分钟。达成率 = 达标 ÷（达标 + 超时 + 季度末仍未响应且已超时）；"
+              "未响应的工单计数，不会被剔除。整体达成率：{overall}。",
+        "en": "Each ticket is judged against the target of its customer's label at the start of the quarter: "
+              "a 24x7 clock counts every minute, a working-hours clock only minutes from {start} to {end} on "
+              "official workdays (make-up workdays included). Attainment = met / (met + breached + unanswered "
+              "past target at quarter end); unanswered tickets are counted, never dropped. Overall: {overall}.",
+    },
+    "resolution": {"zh": "## 解决时长", "en": "## Resolution time"},
+    "resolution_note": {
+        "zh": "从创建到解决的自然时长（小时）。未解决工单单独计数，不参与均值和分位数。整体中位数：{overall} 小时。",
+        "en": "Wall-clock hours from creation to resolution. Open tickets are counted separately and left "
+              "out of the mean and percentiles. Overall median: {overall} h.",
+    },
+    "conversion": {"zh": "## 价值转化：激活率与升级率", "en": "## Value conversion: activation and upgrade"},
+    "conversion_note": {
+        "zh": "激活率以季度初的待激活客户为分母，给出两个口径：季度末已不再是待激活，以及季度内下过单或联系过客服。"
+              "升级率以季度初的中价值客户为分母，统计季度末升为高价值的比例。季度末已不在名单中的客户计为未转化。",
+        "en": "Activation is over the customers labelled to be activated at the start, measured two ways: no "
+              "longer so labelled at the end, and placed an order or contacted service during the quarter. "
+              "Upgrade is the share of mid-value customers at the start who are high-value at the end. "
+              "Customers gone by the end count as not converted.",
+    },
+    "migration": {"zh": "## 标签迁移", "en": "## Label migration"},
+    "migration_note": {
+        "zh": "行为季度初标签，列为季度末标签。另有 {entered} 位客户只在季度末出现（新客户），{left} 位只在季度初出现。",
+        "en": "Rows are the label at the start, columns the label at the end. {entered} customer(s) appear "
+              "only at the end (new), {left} only at the start.",
+    },
+    "anomalies": {"zh": "## 异常", "en": "## Anomalies"},
+    "anomalies_note": {
+        "zh": "售后工单占比的变化用双比例 z 检验，CSAT 的变化用 Welch t 检验，p < {alpha} 视为显著。",
+        "en": "Changes in after-sales share are tested with a two-proportion z-test and CSAT changes with "
+              "Welch's t-test, significant at p < {alpha}.",
+    },
+    "no_anomalies": {"zh": "本季度没有显著变化的标签。", "en": "No label moved significantly this quarter."},
+    "overrides_note": {
+        "zh": "**标签调整（申诉）**：本季度审批 {decided} 条，其中 {in_time} 条在 {hours:g} 小时内审批。",
+        "en": "**Label overrides (appeals)**: {decided} decided this quarter, {in_time} of them within "
+              "{hours:g} hours.",
+    },
+    "followups_note": {
+        "zh": "**VIP 月度回访**：季度初 {vips} 位 VIP 客户中，{missing} 位有月份未回访（仅列客户编号）。",
+        "en": "**VIP monthly follow-up**: of {vips} VIP customers at the start, {missing} missed at least one "
+              "month (customer ids only).",
+    },
+    "rules": {"zh": "## 现行规则", "en": "## Rules in force"},
+    "rules_note": {
+        "zh": "综合标签规则表（价值维度决定核心标签）与各标签的服务策略，均来自当前配置。",
+        "en": "The composite-label rule table (the value dimension decides the core label) and the service "
+              "strategy of each label, both from the configuration in force.",
+    },
+    "quality": {"zh": "## 数据质量", "en": "## Data quality"},
+    "quality_missing": {"zh": "本数据源没有数据质量报告。", "en": "This data source has no data-quality report."},
+    "clustering": {"zh": "## 聚类与权重调优（可选）", "en": "## Clustering and weight tuning (optional)"},
+    "clustering_todo": {
+        "zh": "聚类对照与维度权重调优的要点尚未接入本报告（TODO）；请暂时使用聚类和调优的专用笔记本。",
+        "en": "The headline numbers of the clustering comparison and the weight tuning are not in this "
+              "report yet (TODO); use their own notebooks for now.",
+    },
+    "facts": {"zh": "## 运行信息", "en": "## Run facts"},
+    "decision_rule_heading": {"zh": "选取规则", "en": "Selection rule"},
+})
+
+FACTS = Catalog({
+    "source": {"zh": "数据来源", "en": "data source"},
+    "quarter": {"zh": "复盘季度", "en": "quarter"},
+    "window": {"zh": "数据时间范围", "en": "data window"},
+    "config": {"zh": "配置文件", "en": "configuration"},
+    "defaults": {"zh": "默认配置", "en": "defaults"},
+    "lang": {"zh": "语言", "en": "language"},
+    "output_dir": {"zh": "导出目录", "en": "export folder"},
+    "none": {"zh": "无", "en": "none"},
+    "rows": {"zh": "{table} 行数", "en": "{table} rows"},
+    "version": {"zh": "segmentation 版本", "en": "segmentation version"},
+    "calendar": {"zh": "节假日日历", "en": "holiday calendar"},
+    "run_time": {"zh": "运行时间", "en": "run time"},
+    "commit": {"zh": "git 提交", "en": "git commit"},
+    "unknown": {"zh": "未知", "en": "unknown"},
+    "fact": {"zh": "项目", "en": "fact"},
+    "value": {"zh": "值", "en": "value"},
+    "file": {"zh": "文件", "en": "file"},
+    "table": {"zh": "表", "en": "table"},
+})
+
+
+def _number(value: float, template: str) -> str:
+    return "—" if pd.isna(value) else template.format(value)
+
+
+def title_markdown(review: QuarterlyReview, lang: str = "zh") -> str:
+    """Return the report title and the one-line description of the source and conventions."""
+    current = review.current
+    return "\n\n".join([
+        TEXT("title", lang, quarter=current.quarter),
+        TEXT("subtitle", lang, source=Path(current.tables.source).name or current.tables.source,
+             timezone=current.config.timezone),
+    ])
+
+
+def summary_markdown(review: QuarterlyReview, lang: str = "zh") -> str:
+    """Return the managers' summary heading, where the labels came from, and the headline caption."""
+    sources = review.current.label_sources
+    return "\n\n".join([
+        TEXT("summary", lang),
+        TEXT("label_sources", lang, start=sources.get("start", "—"), end=sources.get("end", "—")),
+        TEXT("headline", lang, previous=review.previous.quarter),
+    ])
+
+
+def decisions_markdown(review: QuarterlyReview, lang: str = "zh") -> str:
+    """Return the numbered items that need a decision, followed by the rule that chose them."""
+    lines = [TEXT("decisions", lang)]
+    if review.decisions.empty:
+        lines.append(nothing_to_decide(lang))
+    else:
+        items = [f"{rank}. {describe_decision(row, review.current.config, lang)}"
+                 for rank, (_, row) in enumerate(review.decisions.iterrows(), start=1)]
+        lines.append("\n".join(items))
+    lines.append(f"*{TEXT('decision_rule_heading', lang)}*: {decision_rule(lang)}")
+    return "\n\n".join(lines)
+
+
+def section_markdown(review: QuarterlyReview, key: str, lang: str = "zh") -> str:
+    """Return the heading and explanation of one report section.
+
+    ``key`` is one of ``csat``, ``sla``, ``resolution``, ``conversion``,
+    ``migration`` and ``anomalies``. The explanation states the method and
+    the overall figure, or the ``missing, because ...`` reason.
+    """
+    sections, config = review.sections, review.current.config
+    parts = [TEXT(key, lang)]
+    if key == "csat" and sections["csat"].available:
+        notes = sections["csat"].notes
+        low, high = notes["scale"]
+        parts.append(TEXT("csat_note", lang, low=low, high=high, alpha=notes["alpha"],
+                          overall=_number(notes["overall_100"], "{:.1f}")))
+    elif key == "sla" and sections["sla"].available:
+        parts.append(TEXT("sla_note", lang, start=f"{config.working_start:%H:%M}",
+                          end=f"{config.working_end:%H:%M}",
+                          overall=_number(sections["sla"].notes["overall"], "{:.1%}")))
+    elif key == "resolution" and sections["resolution"].available:
+        parts.append(TEXT("resolution_note", lang,
+                          overall=_number(sections["resolution"].notes["median_hours"], "{:.1f}")))
+    elif key == "conversion":
+        parts.append(TEXT("conversion_note", lang))
+    elif key == "migration":
+        parts.append(TEXT("migration_note", lang, **sections["migration"].notes))
+    elif key == "anomalies":
+        parts.extend(_anomaly_lines(review, lang))
+    elif key in sections and not sections[key].available:
+        parts.append(sections[key].reason(lang))
+    return "\n\n".join(parts)
+
+
+def _anomaly_lines(review: QuarterlyReview, lang: str) -> list[str]:
+    sections = review.sections
+    lines = [TEXT("anomalies_note", lang, alpha=ALPHA)]
+    if review.anomalies.empty:
+        lines.append(TEXT("no_anomalies", lang))
+    overrides, followups = sections["overrides"], sections["vip_followups"]
+    if overrides.available:
+        table = overrides.table["count"]
+        lines.append(TEXT("overrides_note", lang, decided=table["decided"], in_time=table["decided_in_time"],
+                          hours=overrides.notes["appeal_hours"]))
+    else:
+        lines.append(overrides.reason(lang))
+    if followups.available:
+        lines.append(TEXT("followups_note", lang, vips=followups.notes["vip_customers"],
+                          missing=followups.notes["customers_missing"]))
+    else:
+        lines.append(followups.reason(lang))
+    return lines
+
+
+def rule_table_frame(config: Config, lang: str = "zh") -> pd.DataFrame:
+    """Return the expanded label rule table with display names: one row per tier combination."""
+    rules = config.label_rules.to_frame()
+    return pd.DataFrame({
+        pick({"zh": "价值", "en": "value"}, lang): [config.tier_name("value", key, lang) for key in rules["value"]],
+        pick({"zh": "活跃", "en": "activity"}, lang): [config.tier_name("activity", key, lang)
+                                                      for key in rules["activity"]],
+        pick({"zh": "需求", "en": "need"}, lang): [config.tier_name("need", key, lang) for key in rules["need"]],
+        HEADERS("label", lang): [config.label_name(key, lang) for key in rules["label"]],
+    })
+
+
+def strategy_frame(config: Config, lang: str = "zh") -> pd.DataFrame:
+    """Return the service strategy of each label: response target, clock, agent, follow-up, channels."""
+    rows = []
+    for key, strategy in config.strategies.items():
+        rows.append({
+            HEADERS("label", lang): config.label_name(key, lang),
+            HEADERS("target_minutes", lang): f"{strategy.first_response_minutes:g}",
+            HEADERS("clock", lang): {"24x7": "7×24", "working_hours": pick(
+                {"zh": "工作时间", "en": "working hours"}, lang)}[strategy.clock],
+            pick({"zh": "专属客服", "en": "dedicated agent"}, lang): pick(
+                {"zh": "是", "en": "yes"} if strategy.dedicated_agent else {"zh": "否", "en": "no"}, lang),
+            pick({"zh": "回访", "en": "follow-up"}, lang): pick(strategy.follow_up, lang),
+            pick({"zh": "渠道与权益", "en": "channels and privileges"}, lang): "; ".join(
+                [*strategy.channels.get(lang, []), *strategy.privileges.get(lang, [])]),
+        })
+    return pd.DataFrame(rows)
+
+
+def quality_frames(tables: Tables, lang: str = "zh") -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Return the load's per-table summary and per-rule counts; None when the source has no report."""
+    if tables.quality is None:
+        return None
+    return tables.quality.summary_frame(), tables.quality.to_frame()
+
+
+def data_window(tables: Tables) -> str:
+    """Return the first and last local date of the orders and tickets, e.g. ``2023-01-01 – 2024-06-30``."""
+    stamps = [frame[column] for frame, column in ((tables.orders, "order_date"), (tables.tickets, "created_at"))
+              if frame is not None and column in frame.columns and frame[column].notna().any()]
+    if not stamps:
+        return "—"
+    first = min(series.min() for series in stamps)
+    last = max(series.max() for series in stamps)
+    return f"{first:%Y-%m-%d} – {last:%Y-%m-%d}"
+
+
+def run_facts(tables: Tables, parameters: Mapping[str, str], lang: str = "zh") -> pd.DataFrame:
+    """Return the facts of a run that repeat exactly on the same data, parameters and code.
+
+    Parameters
+    ----------
+    tables : Tables
+    parameters : mapping
+        The notebook parameters (``source``, ``quarter``, ``config``,
+        ``lang``, ``output_dir``).
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    DataFrame
+        Two columns, fact and value, as display text.
+    """
+    # Imported here because the package __init__ defines __version__ after its own imports.
+    from . import __version__
+
+    first, last = covered_years()
+    rows = [
+        (FACTS("source", lang), str(parameters.get("source", "")) or "—"),
+        (FACTS("quarter", lang), str(parameters.get("quarter", ""))),
+        (FACTS("config", lang), str(parameters.get("config", "")) or FACTS("defaults", lang)),
+        (FACTS("lang", lang), str(parameters.get("lang", lang))),
+        (FACTS("output_dir", lang), str(parameters.get("output_dir", "")) or FACTS("none", lang)),
+        (FACTS("window", lang), data_window(tables)),
+    ]
+    for name in ("customers", "orders", "tickets", "followups", "overrides"):
+        table = getattr(tables, name)
+        rows.append((FACTS("rows", lang, table=name), "—" if table is None else f"{len(table):,}"))
+    rows.append((FACTS("version", lang), __version__))
+    rows.append((FACTS("calendar", lang),
+                 f"chinesecalendar {getattr(chinese_calendar, '__version__', '?')} ({first}–{last})"))
+    return pd.DataFrame(rows, columns=[FACTS("fact", lang), FACTS("value", lang)])
+
+
+def file_hashes(tables: Tables, lang: str = "zh") -> pd.DataFrame:
+    """Return the SHA-256 of every input file, named by table and file name (no folders)."""
+    rows = []
+    for table, paths in sorted(tables.files.items()):
+        for path in paths:
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if Path(path).is_file() else "—"
+            rows.append((table, Path(path).name, digest))
+    return pd.DataFrame(rows, columns=[FACTS("table", lang), FACTS("file", lang), "SHA-256"])
+
+
+def export_tables(review: QuarterlyReview, folder: str | Path) -> list[Path]:
+    """Write the headline, the decisions and every available section table as CSV files.
+
+    Files are ``<folder>/<quarter>_<name>.csv`` in UTF-8 with a byte-order
+    mark, so Excel shows Chinese text. The numbers are the raw ones (rates
+    as fractions), not the formatted display text.
+
+    Returns
+    -------
+    list of Path
+        The files written, in a fixed order.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = {"headline": review.headline, "decisions": review.decisions, "anomalies": review.anomalies}
+    frames.update({key: section.table for key, section in review.sections.items() if section.available})
+
+    written = []
+    for name, frame in frames.items():
+        path = folder / f"{review.current.quarter}_{name}.csv"
+        frame.to_csv(path, encoding="utf-8-sig")
+        written.append(path)
+    logger.info("wrote %d review tables to %s", len(written), folder)
+    return written
+
+
+def git_commit(folder: str | Path | None = None) -> str | None:
+    """Return the commit of the git checkout holding ``folder`` (default: the package), or None."""
+    folder = Path(folder) if folder is not None else Path(__file__).resolve().parent
+    try:
+        result = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=folder, capture_output=True,
+                                text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        logger.info("git commit not available: %s", error)
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() or None
+
+
+def volatile_facts(timezone: str, lang: str = "zh", now: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Return the facts that change between runs: the run time (in ``timezone``) and the git commit."""
+    stamp = now if now is not None else pd.Timestamp.now(tz=timezone)
+    rows = [(FACTS("run_time", lang), f"{stamp:%Y-%m-%d %H:%M:%S %Z}"),
+            (FACTS("commit", lang), git_commit() or FACTS("unknown", lang))]
+    return pd.DataFrame(rows, columns=[FACTS("fact", lang), FACTS("value", lang)])

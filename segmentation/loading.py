@@ -1,0 +1,408 @@
+"""Loading a data source into the canonical tables, without losing a row.
+
+``load_source`` runs in phases: resolve the source into table specs, read
+every file as text, map headers to canonical columns, parse each column by its
+kind, clean (see :mod:`segmentation.cleaning`) and assemble :class:`Tables`.
+
+Conventions that hold for the whole file:
+
+* every column is read as text (``dtype=str``, pandas' NA detection off), so
+  ids keep their leading zeros and nothing is coerced before the parsers in
+  :mod:`segmentation.parse_values` and :mod:`segmentation.parse_dates` run;
+* each source record gets its 1-based line number in its file (header on
+  line 1), found with a vectorised scan of newlines outside quotes, so
+  multi-line quoted descriptions are located correctly;
+* fatal problems (unreadable or undecodable file, missing required column,
+  invalid source file) are collected over all tables and raised together;
+  row problems set the row aside or repair it and are recorded in the
+  :class:`~segmentation.quality.QualityReport`;
+* ``orders`` holds order lines: ``order_id`` repeats when an invoice has
+  several lines, so only ``customer_id`` and ``ticket_id`` are unique keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .cleaning import clean_links, clean_rows
+from .config import Config, load_config
+from .encoding import read_records
+from .errors import DataValidationError, EncodingDetectionError, Problem
+from .i18n import Catalog
+from .parse_dates import EXCEL, date_problem_kinds, parse_datetimes
+from .parse_values import (
+    DEFAULT_NA_TOKENS,
+    STATUS_SYNONYMS,
+    clean_text,
+    map_values,
+    parse_amounts,
+    parse_csat,
+    parse_ids,
+    rescale_csat,
+)
+from .quality import QualityReport, TableLedger
+from .schema import SCHEMAS, Column, Tables, empty_table
+from .sources import SourceSpec, TableSpec, resolve_columns, resolve_source
+
+logger = logging.getLogger(__name__)
+
+MESSAGES = Catalog({
+    "unreadable": {"zh": "无法读取文件 {file}（表 {table}）：{error}。请检查文件格式、分隔符和引号。",
+                   "en": "cannot read file {file} (table {table}): {error}. Check the format, delimiter and quotes."},
+    "strict": {"zh": "严格模式：数据有 {count} 个行级问题。", "en": "strict mode: the data has {count} row problem(s)."},
+})
+
+
+def load_source(source: str | Path, config: Config | None = None, *, lang: str = "zh",
+                strict: bool = False, now: pd.Timestamp | None = None) -> Tables:
+    """Load a folder, a source YAML file or ``"sample"`` into cleaned canonical tables.
+
+    Parameters
+    ----------
+    source : str or Path
+        A folder of files named after the tables (``orders.csv``, ...), a
+        source YAML file (see ``docs/sources.md``) or ``"sample"``.
+    config : Config, optional
+        Cleaning rules and the time zone; default :func:`load_config`.
+    lang : {"zh", "en"}
+        Language of the problem messages.
+    strict : bool
+        Raise on row problems too, instead of setting rows aside or repairing them.
+    now : Timestamp, optional
+        The time after which a date is in the future; default the current time.
+
+    Returns
+    -------
+    Tables
+        With ``quality`` (a :class:`QualityReport`) and ``files`` set.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every fatal problem, or with ``strict`` every row problem.
+    """
+    config = config or load_config()
+    spec = resolve_source(source, lang)
+    report = QualityReport(lang)
+
+    ledgers, problems = _read_tables(spec, config, report, lang)
+    if problems:
+        raise DataValidationError(problems)
+
+    clean_rows(ledgers, config, report)
+    ledgers["customers"] = _customer_ledger(spec, ledgers, config, report)
+    clean_links(ledgers, config, report, now=now)
+
+    if strict and report.problems:
+        found = [replace(problem, fatal=True) for problem in report.problems]
+        raise DataValidationError([Problem("source", "strict", MESSAGES("strict", lang, count=len(found)),
+                                           fatal=True), *found])
+    return _assemble(spec, ledgers, config, report)
+
+
+def _read_tables(spec: SourceSpec, config: Config, report: QualityReport,
+                 lang: str) -> tuple[dict[str, TableLedger], list[Problem]]:
+    ledgers, problems = {}, []
+    for table, table_spec in spec.tables.items():
+        if table_spec.derive_from is not None:
+            continue
+        ledger, found = _read_table(table_spec, lang)
+        problems += found
+        if ledger is None:
+            continue
+        report.add_ledger(ledger)
+        mapping, found = resolve_columns(list(ledger.raw.columns), table_spec, _file_names(ledger), lang)
+        problems += found
+        if not found:
+            parse_table(ledger, table_spec, mapping, _zones(spec, table_spec, config), _na(spec, table_spec), report)
+            ledgers[table] = ledger
+
+    derived = spec.tables.get("customers")
+    if derived is not None and derived.derive_from in ledgers:
+        parent = ledgers[derived.derive_from]
+        problems += resolve_columns(list(parent.raw.columns), _with_parent_key(derived, spec, parent),
+                                    _file_names(parent), lang)[1]
+    return ledgers, problems
+
+
+def _file_names(ledger: TableLedger) -> str:
+    return ", ".join(sorted(ledger.files.unique()))
+
+
+def _zones(spec: SourceSpec, table_spec: TableSpec, config: Config) -> tuple[str, str]:
+    return config.timezone, table_spec.timezone or spec.timezone or config.timezone
+
+
+def _na(spec: SourceSpec, table_spec: TableSpec) -> tuple[str, ...] | None:
+    return table_spec.na_values if table_spec.na_values is not None else spec.na_values
+
+
+def _read_table(spec: TableSpec, lang: str) -> tuple[TableLedger | None, list[Problem]]:
+    frames, files, lines, problems = [], [], [], []
+    for path in spec.files:
+        try:
+            frame, file_lines = read_records(path, spec, lang)
+        except EncodingDetectionError as error:
+            problems.append(Problem(spec.table, "encoding", str(error), file=str(path), fatal=True))
+            continue
+        except (OSError, ValueError, pd.errors.ParserError) as error:
+            message = MESSAGES("unreadable", lang, file=path, table=spec.table, error=error)
+            problems.append(Problem(spec.table, "unreadable", message, file=str(path), fatal=True))
+            continue
+        frames.append(frame)
+        files.append(pd.Series(str(path), index=frame.index, dtype="str"))
+        lines.append(file_lines)
+    if problems or not frames:
+        return None, problems
+    raw = pd.concat(frames, ignore_index=True)
+    return TableLedger(spec.table, raw, pd.concat(files, ignore_index=True), np.concatenate(lines)), []
+
+
+def _customer_ledger(spec: SourceSpec, ledgers: dict[str, TableLedger], config: Config,
+                     report: QualityReport) -> TableLedger:
+    if "customers" in ledgers:
+        return ledgers["customers"]
+    ledger = derive_customers(spec, ledgers, config, report)
+    report.add_ledger(ledger)
+    return ledger
+
+
+def _assemble(spec: SourceSpec, ledgers: dict[str, TableLedger], config: Config, report: QualityReport) -> Tables:
+    frames = {}
+    for table in SCHEMAS:
+        ledger = ledgers.get(table)
+        if ledger is None:
+            frames[table] = None
+            continue
+        frame = ledger.frame[ledger.kept.to_numpy()].reset_index(drop=True)
+        frames[table] = pd.concat([empty_table(table, config.timezone), frame], ignore_index=True) \
+            if frame.empty else frame
+    files = {table: sorted(ledger.files.unique()) for table, ledger in ledgers.items() if len(ledger.files)}
+    return Tables(
+        customers=frames["customers"], orders=frames["orders"], tickets=frames["tickets"],
+        followups=frames["followups"], overrides=frames["overrides"], source=spec.name,
+        timezone=config.timezone, customers_derived=ledgers["customers"].derived, quality=report, files=files,
+    )
+
+
+def parse_table(ledger: TableLedger, spec: TableSpec, mapping: dict[str, str], zones: tuple[str, str],
+                na_tokens: tuple[str, ...] | None, report: QualityReport) -> None:
+    """Parse the raw text of ``ledger`` into its canonical frame, recording every row problem.
+
+    Sets ``ledger.frame``: one row per raw row (same index), the canonical
+    columns of the table in schema order, plus ``csat_min``, ``csat_max`` and
+    ``csat_100`` for tickets and ``source_row`` (the file line) for overrides.
+    A bad value in a required column sets the row aside; in an optional
+    column it is cleared and the row counts as repaired.
+    """
+    ledger.headers = dict(mapping)
+    parser = _ColumnParser(ledger, spec, mapping, zones, DEFAULT_NA_TOKENS if na_tokens is None else na_tokens,
+                           report)
+    empty = ledger.raw.apply(lambda column: clean_text(column, parser.na).isna()).all(axis=1)
+    ledger.set_aside("empty_row", empty)
+
+    frame = pd.DataFrame({column.name: parser.parse(column) for column in SCHEMAS[spec.table].columns})
+    parser.apply_line_ids(frame)
+    parser.apply_amount_from(frame)
+    parser.apply_status_prefix(frame)
+    parser.flag_unknown_status(frame)
+    if spec.table == "tickets":
+        parser.add_csat(frame)
+    if spec.table == "overrides":
+        frame["source_row"] = ledger.lines
+    ledger.frame = frame
+
+
+class _ColumnParser:
+    """Parses the columns of one table and files the problems it finds with the ledger and report."""
+
+    def __init__(self, ledger: TableLedger, spec: TableSpec, mapping: dict[str, str], zones: tuple[str, str],
+                 na: tuple[str, ...], report: QualityReport) -> None:
+        self.ledger, self.spec, self.mapping, self.report, self.na = ledger, spec, mapping, report, na
+        self.tz, self.source_tz = zones
+        self.index = ledger.raw.index
+        self.unknown_status = pd.Series(False, index=self.index)
+
+    def text(self, header: str | None, column: str | None = None) -> pd.Series:
+        if header is None:
+            return pd.Series(np.nan, index=self.index, dtype="str")
+        text = clean_text(self.ledger.raw[header], self.na)
+        mapping = self.spec.values.get(column or "")
+        if mapping and SCHEMAS[self.spec.table].column(column).kind != "category":
+            exact = text.map({str(key).strip(): str(value) for key, value in mapping.items()})
+            text = exact.where(exact.notna(), text).astype("str")
+        return text
+
+    def flag(self, kind: str, rows: pd.Series, header: str | None, required: bool, detail="") -> None:
+        rows = rows & self.ledger.kept
+        if not rows.any():
+            return
+        if required:
+            self.ledger.set_aside(kind, rows)
+        else:
+            self.ledger.repair(kind, rows)
+        values = self.ledger.raw[header] if header else pd.Series(np.nan, index=self.index, dtype="str")
+        self.report.add_problems(self.spec.table, kind, rows, header or "", values, detail)
+
+    def parse(self, column: Column) -> pd.Series:
+        header = self.mapping.get(column.name)
+        text = self.text(header, column.name)
+        parse = getattr(self, f"_parse_{column.kind}")
+        return parse(column, header, text)
+
+    def _parse_id(self, column: Column, header: str | None, text: pd.Series) -> pd.Series:
+        ids, bad = parse_ids(text, ())
+        self.flag("bad_id", bad, header, column.required)
+        if column.required and column.name == SCHEMAS[self.spec.table].key and header is not None:
+            self.flag("missing_id", ids.isna() & ~bad, header, True)
+        return ids
+
+    def _parse_datetime(self, column: Column, header: str | None, text: pd.Series) -> pd.Series:
+        formats = list(self.spec.formats_for(column.name))
+        if any(self.spec.file_format(path) == "excel" for path in self.spec.files):
+            formats.append(EXCEL)
+        parsed, bad = parse_datetimes(text, self.tz, self.source_tz, formats)
+        kinds = date_problem_kinds(text[bad]).reindex(self.index)
+        for kind in ("impossible_date", "bad_date"):
+            self.flag(kind, kinds == kind, header, column.required)
+        if column.required:
+            self.flag("missing_date", parsed.isna() & ~bad, header, True)
+        return parsed
+
+    def _parse_amount(self, column: Column, header: str | None, text: pd.Series) -> pd.Series:
+        if column.name == "amount" and self.spec.amount_from:
+            return pd.Series(np.nan, index=self.index, dtype="float64")
+        amounts, bad = parse_amounts(text, ())
+        self.flag("bad_amount", bad, header, column.required)
+        if column.required:
+            self.flag("missing_amount", amounts.isna() & ~bad, header, True)
+        return amounts
+
+    _parse_number = _parse_amount
+
+    def _parse_text(self, column: Column, header: str | None, text: pd.Series) -> pd.Series:
+        return text
+
+    def _parse_category(self, column: Column, header: str | None, text: pd.Series) -> pd.Series:
+        values, bad = map_values(text, column.allowed, self.spec.values.get(column.name),
+                                 STATUS_SYNONYMS.get(self.spec.table))
+        self.unknown_status = bad
+        return values
+
+    def _parse_csat(self, column: Column, header: str | None, text: pd.Series) -> pd.Series:
+        return text  # parsed in add_csat, once the channel (which may choose the scale) is known
+
+    def flag_unknown_status(self, frame: pd.DataFrame) -> None:
+        # An order of unknown status cannot be counted as paid, so it is set aside; elsewhere it is cleared.
+        allowed = ", ".join(SCHEMAS[self.spec.table].column("status").allowed)
+        self.flag("unknown_status", self.unknown_status, self.mapping.get("status"),
+                  self.spec.table == "orders", allowed)
+
+    def apply_line_ids(self, frame: pd.DataFrame) -> None:
+        key = SCHEMAS[self.spec.table].key
+        if self.spec.id_from_line and key:
+            stems = self.ledger.files.map(lambda file: Path(file).name.split(".")[0])
+            frame[key] = (stems + ":" + pd.Series(self.ledger.lines, dtype="int64").astype("str")).astype("str")
+
+    def apply_amount_from(self, frame: pd.DataFrame) -> None:
+        if not self.spec.amount_from:
+            return
+        factors = []
+        for key in ("quantity", "unit_price"):
+            header = self.spec.amount_from[key]
+            values, bad = parse_amounts(clean_text(self.ledger.raw[header], self.na), ())
+            self.flag("bad_amount", bad, header, True)
+            self.flag("missing_amount", values.isna() & ~bad, header, True)
+            factors.append(values)
+        frame["amount"] = factors[0] * factors[1]
+
+    def apply_status_prefix(self, frame: pd.DataFrame) -> None:
+        rule = self.spec.status_from_prefix
+        if not rule:
+            return
+        marked = clean_text(self.ledger.raw[rule["column"]], self.na).str.startswith(rule["prefix"])
+        marked = marked.fillna(False).astype(bool)
+        frame.loc[marked, "status"] = rule["status"]
+        self.unknown_status &= ~marked
+
+    def add_csat(self, frame: pd.DataFrame) -> None:
+        low, high = self._csat_scale(frame["channel"])
+        header = self.mapping.get("csat")
+        scores, bad = parse_csat(frame["csat"], (low, high), ())
+        detail = low.map("{:g}".format) + "-" + high.map("{:g}".format)
+        self.flag("csat_out_of_scale", bad, header, False, detail)
+        frame["csat"] = scores
+        frame["csat_min"], frame["csat_max"] = low, high
+        frame["csat_100"] = rescale_csat(scores, low, high)
+
+    def _csat_scale(self, channel: pd.Series) -> tuple[pd.Series, pd.Series]:
+        default_low, default_high = self.spec.csat_scale
+        by_channel = self.spec.csat_scale_by_channel
+        low = channel.map({name: scale[0] for name, scale in by_channel.items()}).astype("float64")
+        high = channel.map({name: scale[1] for name, scale in by_channel.items()}).astype("float64")
+        return low.fillna(default_low), high.fillna(default_high)
+
+
+def _with_parent_key(spec: TableSpec, source: SourceSpec, parent: TableLedger) -> TableSpec:
+    """Give a derived customers spec the parent's customer-id header when it maps none itself."""
+    if "customer_id" in spec.columns:
+        return spec
+    parent_spec = source.tables[spec.derive_from]
+    mapping, _ = resolve_columns(list(parent.raw.columns), parent_spec, "", "en")
+    columns = {**spec.columns, "customer_id": mapping.get("customer_id", "customer_id")}
+    return replace(spec, columns=columns, files=parent_spec.files)
+
+
+def derive_customers(source: SourceSpec, ledgers: dict[str, TableLedger], config: Config,
+                     report: QualityReport) -> TableLedger:
+    """Build the customers ledger when the source has no customer file.
+
+    With a ``derive_from`` spec, customers come from columns of another table
+    (name and e-mail on tickets, say), one row per customer id from the first
+    row that names it. Without one, they are the distinct customer ids of the
+    orders and tickets, in order of first appearance. Ids of rows set aside
+    (a cancelled order, say) count too: the customer exists even when none of
+    their rows is spend. Rows read then equal the customers derived.
+    """
+    spec = source.tables.get("customers")
+    if spec is None:
+        return _customers_from_ids(ledgers, config.timezone)
+
+    parent = ledgers[spec.derive_from]
+    spec = _with_parent_key(spec, source, parent)
+    ids = parent.frame["customer_id"].dropna()
+    first = ids.drop_duplicates(keep="first").index
+    ledger = TableLedger("customers", parent.raw.loc[first], parent.files[first], parent.lines[first], derived=True)
+    report.add_ledger(ledger)
+    mapping, _ = resolve_columns(list(parent.raw.columns), spec, _file_names(parent), report.lang)
+    parse_table(ledger, spec, mapping, _zones(source, spec, config), _na(source, spec), report)
+    _log_conflicts(parent, ids, mapping)
+    return ledger
+
+
+def _customers_from_ids(ledgers: dict[str, TableLedger], tz: str) -> TableLedger:
+    parts = [pd.DataFrame({"customer_id": ledger.frame["customer_id"], "file": ledger.files, "line": ledger.lines})
+             .dropna(subset=["customer_id"])
+             for name, ledger in ledgers.items() if name in ("orders", "tickets")]
+    seen = pd.concat(parts, ignore_index=True).drop_duplicates("customer_id", keep="first").reset_index(drop=True)
+    ledger = TableLedger("customers", seen[["customer_id"]], seen["file"], seen["line"].to_numpy(), derived=True)
+    frame = empty_table("customers", tz).reindex(seen.index)
+    frame["customer_id"] = seen["customer_id"]
+    ledger.frame = frame
+    return ledger
+
+
+def _log_conflicts(parent: TableLedger, ids: pd.Series, mapping: dict[str, str]) -> None:
+    for column, header in mapping.items():
+        if column == "customer_id":
+            continue
+        distinct = parent.raw.loc[ids.index, header].groupby(ids, observed=True).nunique()
+        conflicting = int((distinct > 1).sum())
+        if conflicting:
+            logger.info("%d derived customers have several %s values; the first row's value is kept",
+                        conflicting, column)

@@ -1,0 +1,372 @@
+"""Label overrides from the appeal channel (分类申诉通道).
+
+A customer who disputes a label can have a supervisor verify it, and the
+supervisor's decision is an override row: customer, label, reason, approver,
+when it was requested, when it was decided and, optionally, when it expires.
+
+Conventions that hold for the whole file:
+
+* an override is in force at ``as_of`` when ``decided_at <= as_of`` and
+  ``expires_at`` is empty or later than ``as_of``; one decided after
+  ``as_of`` is pending, one with ``expires_at <= as_of`` has expired;
+* when several overrides of one customer are in force, the one decided last
+  wins, and among equal decision times the later row of the file wins;
+* the label of an override may be the key (``vip``) or its display name in
+  either language (``VIP重点维护客户``, ``VIP key account``);
+* naive timestamps are read in the configured time zone, and an ``as_of``
+  given as a date alone means the end of that local day;
+* rows are located for error messages by the ``source_row`` column when the
+  loader provides one (1-based line of the file, header on line 1), else by
+  their 1-based position in the frame.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .config import Config
+from .errors import DataValidationError, Problem
+from .i18n import Catalog
+from .windows import resolve_as_of
+
+logger = logging.getLogger(__name__)
+
+STRATEGY_FIELDS = ("first_response_minutes", "clock", "dedicated_agent", "follow_up_days")
+OVERRIDE_COLUMNS = ("overridden", "rule_label", "override_reason", "override_by", "override_decided_at")
+_REQUIRED_TEXT = ("customer_id", "label", "reason", "approved_by")
+_REQUIRED_TIMES = ("requested_at", "decided_at")
+
+MESSAGES = Catalog({
+    "where_line": {"zh": "覆盖文件 {file} 第 {row} 行", "en": "overrides file {file}, line {row}"},
+    "where_position": {"zh": "覆盖表第 {row} 行", "en": "overrides row {row}"},
+    "missing_column": {
+        "zh": "覆盖表缺少列 {columns}；现有列：{present}。请补上这些列后重试。",
+        "en": "the overrides table lacks column(s) {columns}; it has: {present}. Add them and retry.",
+    },
+    "missing_value": {
+        "zh": "{where}：列 {column} 为空；每条覆盖都需要客户、标签、原因、审批人、申请时间和审批时间。",
+        "en": "{where}: column {column} is empty; every override needs a customer, label, reason, "
+              "approver, request time and decision time.",
+    },
+    "unknown_customer": {
+        "zh": "{where}：客户 {value!r} 不在本次分类的客户中（可能不存在，或已作为测试/流失客户剔除）；"
+              "请改正客户编号或删除该行。",
+        "en": "{where}: customer {value!r} is not among the classified customers (unknown, or set aside "
+              "as a test or churned account); correct the id or delete the row.",
+    },
+    "unknown_label": {
+        "zh": "{where}：标签 {value!r} 未定义；可用标签：{allowed}。",
+        "en": "{where}: label {value!r} is not defined; allowed labels: {allowed}.",
+    },
+    "decided_before_requested": {
+        "zh": "{where}：审批时间 {decided} 早于申请时间 {requested}；请核对这两个时间。",
+        "en": "{where}: decided_at {decided} is before requested_at {requested}; check both times.",
+    },
+})
+
+
+@dataclass(frozen=True)
+class OverrideSummary:
+    """Counts of the appeal channel at one ``as_of``, for reports.
+
+    Attributes
+    ----------
+    total : int
+        Override rows read.
+    applied : int
+        Customers whose label is set by an override in force.
+    superseded : int
+        Rows in force but replaced by a later decision for the same customer.
+    expired : int
+        Rows whose ``expires_at`` is at or before ``as_of``.
+    pending : int
+        Rows decided after ``as_of``, so not yet in force.
+    decided_in_time : int
+        Rows decided by ``as_of`` within ``review.appeal_hours`` of the request.
+    late : int
+        Rows decided by ``as_of`` but later than ``review.appeal_hours``
+        after the request.
+    appeal_hours : float
+        The decision deadline in hours.
+    """
+
+    total: int
+    applied: int
+    superseded: int
+    expired: int
+    pending: int
+    decided_in_time: int
+    late: int
+    appeal_hours: float
+
+
+def _local_times(values: pd.Series, tz: str) -> pd.Series:
+    times = pd.to_datetime(values)
+    if times.dt.tz is None:
+        return times.dt.tz_localize(tz)
+    return times.dt.tz_convert(tz)
+
+
+def _row_numbers(overrides: pd.DataFrame) -> pd.Series:
+    if "source_row" in overrides.columns:
+        return overrides["source_row"].astype("int64")
+    return pd.Series(range(1, len(overrides) + 1), index=overrides.index, dtype="int64")
+
+
+def _where(row: int, file: str | None, lang: str) -> str:
+    if file:
+        return MESSAGES("where_line", lang, file=file, row=row)
+    return MESSAGES("where_position", lang, row=row)
+
+
+def label_lookup(config: Config) -> dict[str, str]:
+    """Return the map from label key and display names (any language) to the label key."""
+    lookup: dict[str, str] = {}
+    for key, names in config.labels.items():
+        lookup[key] = key
+        for name in (names.values() if isinstance(names, dict) else [names]):
+            lookup[str(name).strip()] = key
+    return lookup
+
+
+def _check_columns(overrides: pd.DataFrame, file: str | None, lang: str) -> None:
+    missing = [name for name in _REQUIRED_TEXT + _REQUIRED_TIMES if name not in overrides.columns]
+    if missing:
+        message = MESSAGES("missing_column", lang, columns=missing, present=list(overrides.columns))
+        problem = Problem(table="overrides", kind="missing_column", message=message, file=file,
+                          column=", ".join(missing), fatal=True)
+        raise DataValidationError([problem])
+
+
+def normalise_overrides(overrides: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Return a copy with string ids and labels, local timestamps and a ``source_row`` column.
+
+    The label is stripped of surrounding spaces but not yet mapped to a key,
+    so an unknown label is still visible for the error message.
+    """
+    frame = overrides.copy()
+    frame["source_row"] = _row_numbers(overrides).to_numpy()
+    for name in _REQUIRED_TEXT:
+        text = frame[name].astype("str").str.strip()
+        frame[name] = text.where(frame[name].notna() & (text != ""))
+    if "expires_at" not in frame.columns:
+        frame["expires_at"] = pd.NaT
+    for name in _REQUIRED_TIMES + ("expires_at",):
+        frame[name] = _local_times(frame[name], config.timezone)
+    return frame
+
+
+def _row_problems(row: pd.Series, known: set[str], labels: dict[str, str],
+                  config: Config, file: str | None, lang: str) -> list[Problem]:
+    where = _where(int(row["source_row"]), file, lang)
+    located = {"table": "overrides", "file": file, "row": int(row["source_row"]), "fatal": True}
+    problems = []
+    for column in _REQUIRED_TEXT + _REQUIRED_TIMES:
+        if pd.isna(row[column]):
+            message = MESSAGES("missing_value", lang, where=where, column=column)
+            problems.append(Problem(kind="missing_value", message=message, column=column, **located))
+    if pd.notna(row["customer_id"]) and row["customer_id"] not in known:
+        message = MESSAGES("unknown_customer", lang, where=where, value=row["customer_id"])
+        problems.append(Problem(kind="unknown_customer", message=message, column="customer_id",
+                                value=row["customer_id"], **located))
+    if pd.notna(row["label"]) and row["label"] not in labels:
+        message = MESSAGES("unknown_label", lang, where=where, value=row["label"],
+                           allowed=_allowed_labels(config, lang))
+        problems.append(Problem(kind="unknown_label", message=message, column="label",
+                                value=row["label"], **located))
+    if pd.notna(row["decided_at"]) and pd.notna(row["requested_at"]) and row["decided_at"] < row["requested_at"]:
+        message = MESSAGES("decided_before_requested", lang, where=where,
+                           decided=row["decided_at"], requested=row["requested_at"])
+        problems.append(Problem(kind="decided_before_requested", message=message, column="decided_at",
+                                value=str(row["decided_at"]), **located))
+    return problems
+
+
+def _allowed_labels(config: Config, lang: str) -> str:
+    return ", ".join(f"{key} ({config.label_name(key, lang)})" for key in config.labels)
+
+
+def validate_overrides(overrides: pd.DataFrame, customer_ids: pd.Series | list[str], config: Config,
+                       *, file: str | None = None, lang: str = "zh") -> pd.DataFrame:
+    """Check every override row and return them normalised, with labels mapped to keys.
+
+    Parameters
+    ----------
+    overrides : DataFrame
+        Columns of :data:`segmentation.schema.OVERRIDES`; an optional
+        ``source_row`` column gives each row's line in the file.
+    customer_ids : sequence of str
+        The classified customers.
+    config : Config
+    file : str, optional
+        Path of the overrides file, named in error messages.
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    DataFrame
+        The rows of :func:`normalise_overrides`, ``label`` replaced by its key.
+
+    Raises
+    ------
+    DataValidationError
+        One problem per bad cell, all rows checked first: a missing column or
+        value, an unknown customer, an unknown label, or a decision before the
+        request.
+    """
+    _check_columns(overrides, file, lang)
+    frame = normalise_overrides(overrides, config)
+    known = set(pd.Series(customer_ids, dtype="str"))
+    labels = label_lookup(config)
+
+    problems: list[Problem] = []
+    for _, row in frame.iterrows():
+        problems.extend(_row_problems(row, known, labels, config, file, lang))
+    if problems:
+        raise DataValidationError(problems)
+
+    frame["label"] = frame["label"].map(labels)
+    return frame
+
+
+def override_status(frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """Return each normalised row's status at ``as_of``: ``pending``, ``expired`` or ``in_force``.
+
+    A row without a decision time is pending.
+    """
+    pending = frame["decided_at"].isna() | (frame["decided_at"] > as_of)
+    expired = ~pending & frame["expires_at"].notna() & (frame["expires_at"] <= as_of)
+    status = pd.Series("in_force", index=frame.index, dtype="str")
+    status = status.mask(pending, "pending")
+    return status.mask(expired, "expired")
+
+
+def winning_overrides(frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Return the one override in force per customer, indexed by ``customer_id``.
+
+    The latest ``decided_at`` wins; a tie goes to the later row of the file.
+    """
+    in_force = frame[override_status(frame, as_of) == "in_force"]
+    ordered = in_force.sort_values(["decided_at", "source_row"], kind="stable")
+    return ordered.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+
+
+def late_decisions(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Return the normalised rows decided later than ``review.appeal_hours`` after the request.
+
+    The result adds ``decision_hours``, the hours from request to decision.
+    """
+    hours = (frame["decided_at"] - frame["requested_at"]).dt.total_seconds() / 3600
+    late = frame.assign(decision_hours=hours)
+    return late[late["decision_hours"] > config.review.appeal_hours]
+
+
+def _with_default_columns(labels: pd.DataFrame, tz: str) -> pd.DataFrame:
+    result = labels.copy()
+    result["overridden"] = False
+    result["rule_label"] = result["label"]
+    result["override_reason"] = pd.Series(pd.NA, index=result.index, dtype="str")
+    result["override_by"] = pd.Series(pd.NA, index=result.index, dtype="str")
+    result["override_decided_at"] = pd.Series(pd.NaT, index=result.index, dtype=f"datetime64[ns, {tz}]")
+    return result
+
+
+def _replace_with(result: pd.DataFrame, winners: pd.DataFrame, config: Config) -> pd.DataFrame:
+    ids = result["customer_id"].astype("str")
+    hit = ids.isin(winners.index)
+    chosen = winners.reindex(ids[hit])
+    result.loc[hit, "overridden"] = True
+    result.loc[hit, "label"] = chosen["label"].to_numpy()
+    result.loc[hit, "override_reason"] = chosen["reason"].to_numpy()
+    result.loc[hit, "override_by"] = chosen["approved_by"].to_numpy()
+    result.loc[hit, "override_decided_at"] = chosen["decided_at"].to_numpy()
+    for name in STRATEGY_FIELDS:
+        values = [getattr(config.strategies[label], name) for label in chosen["label"]]
+        if name in result.columns:
+            result.loc[hit, name] = pd.Series(values, index=result.index[hit], dtype=result[name].dtype)
+    return result
+
+
+def apply_overrides(labels: pd.DataFrame, overrides: pd.DataFrame | None, config: Config,
+                    as_of: object, *, file: str | None = None, lang: str = "zh") -> pd.DataFrame:
+    """Replace rule labels by the supervisor's override where one is in force.
+
+    Parameters
+    ----------
+    labels : DataFrame
+        One row per customer with ``customer_id``, ``label`` and the strategy
+        fields ``first_response_minutes``, ``clock``, ``dedicated_agent``,
+        ``follow_up_days``.
+    overrides : DataFrame or None
+        Rows of :data:`segmentation.schema.OVERRIDES`; None or empty adds the
+        override columns with nothing overridden.
+    config : Config
+    as_of : timestamp-like
+        The classification time; naive values are in ``config.timezone`` and
+        a date alone means the end of that day.
+    file : str, optional
+        Path of the overrides file, named in error messages.
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``labels`` with ``overridden`` (bool), ``rule_label`` (the
+        label the rules gave), ``override_reason``, ``override_by`` and
+        ``override_decided_at``; ``label`` and the strategy fields follow the
+        override where one is in force.
+
+    Raises
+    ------
+    DataValidationError
+        See :func:`validate_overrides`.
+    """
+    result = _with_default_columns(labels, config.timezone)
+    if overrides is None or len(overrides) == 0:
+        return result
+
+    stamp = resolve_as_of(as_of, config.timezone, lang)
+    frame = validate_overrides(overrides, result["customer_id"], config, file=file, lang=lang)
+    winners = winning_overrides(frame, stamp)
+    result = _replace_with(result, winners, config)
+
+    summary = summarize_frame(frame, winners, config, stamp)
+    logger.info("overrides at %s: %d applied, %d superseded, %d expired, %d pending, %d decided late",
+                stamp, summary.applied, summary.superseded, summary.expired, summary.pending, summary.late)
+    return result
+
+
+def summarize_frame(frame: pd.DataFrame, winners: pd.DataFrame, config: Config,
+                    as_of: pd.Timestamp) -> OverrideSummary:
+    """Count a normalised override frame at ``as_of``; see :func:`summarize_overrides`."""
+    status = override_status(frame, as_of)
+    decided = frame[status != "pending"]
+    late = len(late_decisions(decided, config))
+    in_force = int((status == "in_force").sum())
+    return OverrideSummary(
+        total=len(frame),
+        applied=len(winners),
+        superseded=in_force - len(winners),
+        expired=int((status == "expired").sum()),
+        pending=int((status == "pending").sum()),
+        decided_in_time=len(decided) - late,
+        late=late,
+        appeal_hours=config.review.appeal_hours,
+    )
+
+
+def summarize_overrides(overrides: pd.DataFrame | None, config: Config, as_of: object) -> OverrideSummary:
+    """Count applied, superseded, expired, pending, on-time and late overrides at ``as_of``.
+
+    Unlike :func:`apply_overrides`, this does not check customers or labels,
+    so a report can count the rows of a file that classification rejects.
+    """
+    if overrides is None or len(overrides) == 0:
+        return OverrideSummary(0, 0, 0, 0, 0, 0, 0, config.review.appeal_hours)
+    stamp = resolve_as_of(as_of, config.timezone)
+    frame = normalise_overrides(overrides, config)
+    winners = winning_overrides(frame, stamp)
+    return summarize_frame(frame, winners, config, stamp)

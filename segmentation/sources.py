@@ -1,0 +1,471 @@
+"""Source specifications: which files hold which table, and how their columns map.
+
+A source is one of
+
+* a folder whose files are named after the tables (``customers.csv``,
+  ``orders.xlsx``, ``tickets.csv.gz``, ...); headers are matched to canonical
+  columns by the aliases in :mod:`segmentation.schema`;
+* a source file (YAML) that names the files and maps their columns and values,
+  for exports whose layout the aliases do not cover. The format is documented
+  in ``docs/sources.md``; every key is checked here and an unknown key is an
+  error naming the allowed keys;
+* ``"sample"``, the bundled sample data.
+
+Paths in a source file are relative to the file itself. Problems found in a
+source file are collected and raised together as one
+:class:`~segmentation.errors.DataValidationError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from .encoding import DECLARABLE_ENCODINGS
+from .errors import DataValidationError, Problem
+from .i18n import Catalog
+from .schema import SCHEMAS, TableSchema, normalise_header
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("csv", "whitespace", "fixed_width", "excel", "parquet")
+SUFFIX_FORMATS = {".csv": "csv", ".csv.gz": "csv", ".txt": "csv", ".txt.gz": "csv", ".tsv": "csv",
+                  ".xlsx": "excel", ".parquet": "parquet"}
+SOURCE_KEYS = ("name", "description", "timezone", "na_values", "tables")
+TABLE_KEYS = ("file", "derive_from", "format", "delimiter", "encoding", "names", "widths", "sheet",
+              "columns", "values", "amount_from", "id_from_line", "status_from_prefix", "csat_scale",
+              "date_formats", "timezone", "na_values")
+DEFAULT_CSAT_SCALE = (1.0, 5.0)
+
+MESSAGES = Catalog({
+    "where": {"zh": "数据源文件 {file}：", "en": "source file {file}: "},
+    "not_found": {"zh": "找不到数据源 {source}；请给出数据文件夹、数据源 YAML 文件或 sample。",
+                  "en": "source {source} not found; pass a data folder, a source YAML file or 'sample'."},
+    "bad_yaml": {"zh": "{where}不是有效的 YAML：{error}", "en": "{where}is not valid YAML: {error}"},
+    "not_mapping": {"zh": "{where}{key} 应为键值映射，实际是 {value!r}。",
+                    "en": "{where}{key} must be a mapping of keys, got {value!r}."},
+    "unknown_key": {"zh": "{where}{section} 中有未知的键 {key!r}；允许的键：{allowed}。请检查拼写或删除该键。",
+                    "en": "{where}unknown key {key!r} in {section}; allowed keys: {allowed}. "
+                          "Check the spelling or remove the key."},
+    "unknown_table": {"zh": "{where}未知的表 {key!r}；可用的表：{allowed}。",
+                      "en": "{where}unknown table {key!r}; tables: {allowed}."},
+    "unknown_column": {"zh": "{where}表 {table} 没有标准列 {key!r}（{section}）；标准列：{allowed}。",
+                       "en": "{where}table {table} has no canonical column {key!r} (in {section}); "
+                             "canonical columns: {allowed}."},
+    "file_missing": {"zh": "{where}表 {table} 的文件 {path} 不存在；路径相对于数据源文件所在的文件夹。",
+                     "en": "{where}file {path} of table {table} does not exist; paths are relative to "
+                           "the folder of the source file."},
+    "file_or_derive": {"zh": "{where}表 {table} 需要 file 或 derive_from 二者之一。",
+                       "en": "{where}table {table} needs exactly one of 'file' and 'derive_from'."},
+    "bad_derive": {"zh": "{where}只有 customers 表可以用 derive_from，且须指向本文件中有 file 的另一张表；"
+                         "实际为 {table}.derive_from = {value!r}。",
+                   "en": "{where}only the customers table may use derive_from, and it must name another "
+                         "table of this file that has a file; got {table}.derive_from = {value!r}."},
+    "bad_choice": {"zh": "{where}{key} 的值 {value!r} 无效；可选：{allowed}。",
+                   "en": "{where}{key} is {value!r}; allowed: {allowed}."},
+    "bad_zone": {"zh": "{where}{key} 的值 {value!r} 不是 IANA 时区，例如 Asia/Shanghai、Europe/London。",
+                 "en": "{where}{key} is {value!r}, not an IANA time zone such as Asia/Shanghai or Europe/London."},
+    "bad_scale": {"zh": "{where}{key} 应为 [最小值, 最大值]，且最小值小于最大值，实际为 {value!r}。",
+                  "en": "{where}{key} must be [min, max] with min below max, got {value!r}."},
+    "needs_widths": {"zh": "{where}表 {table} 的格式 fixed_width 需要 widths（每列的字符宽度）。",
+                     "en": "{where}table {table} has format fixed_width, which needs 'widths' "
+                           "(the character width of each column)."},
+    "not_for_table": {"zh": "{where}{key} 只能用于 {allowed} 表，不能用于 {table}。",
+                      "en": "{where}{key} applies to the {allowed} table only, not to {table}."},
+    "missing_column": {
+        "zh": "{file}：表 {table} 缺少必需列 {column}（可用表头：{accepted}）。文件中的列：{existing}。{hint}"
+              "请在数据源文件的 columns 中指定对应的列。",
+        "en": "{file}: table {table} lacks the required column {column} (accepted headers: {accepted}). "
+              "Columns in the file: {existing}.{hint} Map it under 'columns' in a source file.",
+    },
+    "closest": {"zh": "最接近的是 {match!r}。", "en": " The closest is {match!r}."},
+    "mapped_missing": {
+        "zh": "{file}：数据源文件把 {table}.{column} 对应到列 {header!r}，但文件中没有该列。文件中的列：{existing}。{hint}",
+        "en": "{file}: the source file maps {table}.{column} to column {header!r}, which the file lacks. "
+              "Columns in the file: {existing}.{hint}",
+    },
+    "ambiguous_file": {"zh": "文件夹 {folder} 中表 {table} 有多个文件：{files}；请只保留一个。",
+                       "en": "folder {folder} has several files for table {table}: {files}; keep one."},
+    "empty_folder": {"zh": "文件夹 {folder} 中没有以表名命名的文件（{tables}，扩展名 {suffixes}）。",
+                     "en": "folder {folder} has no file named after a table ({tables}; extensions {suffixes})."},
+})
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How one canonical table is read; see ``docs/sources.md`` for each key."""
+
+    table: str
+    files: tuple[Path, ...] = ()
+    derive_from: str | None = None
+    format: str | None = None
+    delimiter: str | None = None
+    encoding: str = "auto"
+    names: tuple[str, ...] | None = None
+    widths: tuple[int, ...] | None = None
+    sheet: str | int = 0
+    columns: Mapping[str, str | None] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    amount_from: Mapping[str, str] | None = None
+    id_from_line: bool = False
+    status_from_prefix: Mapping[str, str] | None = None
+    csat_scale: tuple[float, float] = DEFAULT_CSAT_SCALE
+    csat_scale_by_channel: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    date_formats: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    timezone: str | None = None
+    na_values: tuple[str, ...] | None = None
+
+    def file_format(self, path: Path) -> str:
+        """Return the declared format, or the one implied by the file name."""
+        return self.format or SUFFIX_FORMATS.get(_suffix(path), "csv")
+
+    def formats_for(self, column: str) -> tuple[str, ...]:
+        """Return the declared date formats of ``column`` (its own, then those under ``"*"``)."""
+        return tuple(self.date_formats.get(column, ())) + tuple(self.date_formats.get("*", ()))
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A data source: its name, the zone of naive timestamps and the table specs."""
+
+    name: str
+    tables: Mapping[str, TableSpec]
+    path: Path | None = None
+    timezone: str | None = None
+    na_values: tuple[str, ...] | None = None
+
+
+def resolve_source(source: str | Path, lang: str = "zh") -> SourceSpec:
+    """Turn a folder, a source YAML file or ``"sample"`` into a :class:`SourceSpec`.
+
+    Raises
+    ------
+    DataValidationError
+        If the source does not exist, or the source file has problems (all of
+        them are listed).
+    """
+    if str(source) == "sample":
+        from .sample import ensure_sample  # imported late: the sample is generated on first use
+
+        return folder_spec(ensure_sample(), lang)
+    path = Path(source)
+    if path.is_dir():
+        return folder_spec(path, lang)
+    if path.is_file():
+        return read_source_file(path, lang)
+    raise DataValidationError([Problem("source", "source_not_found", MESSAGES("not_found", lang, source=source),
+                                       file=str(source), fatal=True)])
+
+
+def folder_spec(folder: str | Path, lang: str = "zh") -> SourceSpec:
+    """Build the spec of a folder of files named after the tables; other files are ignored."""
+    folder = Path(folder)
+    found: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        table = _table_of_file(path)
+        if table is not None:
+            found.setdefault(table, []).append(path)
+        elif path.is_file():
+            logger.info("ignoring %s: its name is not a table name", path)
+
+    problems = [_problem("source", "ambiguous_file", MESSAGES("ambiguous_file", lang, folder=folder, table=table,
+                                                             files=[p.name for p in paths]), folder)
+                for table, paths in found.items() if len(paths) > 1]
+    if not found:
+        problems.append(_problem("source", "empty_folder", MESSAGES(
+            "empty_folder", lang, folder=folder, tables=", ".join(SCHEMAS), suffixes=", ".join(SUFFIX_FORMATS)),
+            folder))
+    if problems:
+        raise DataValidationError(problems)
+    tables = {table: TableSpec(table=table, files=(paths[0],)) for table, paths in found.items()}
+    return SourceSpec(name=str(folder), tables=tables, path=folder)
+
+
+def _table_of_file(path: Path) -> str | None:
+    suffix = _suffix(path)
+    if not path.is_file() or suffix not in SUFFIX_FORMATS:
+        return None
+    stem = path.name[: -len(suffix)].lower()
+    return stem if stem in SCHEMAS else None
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return next((suffix for suffix in sorted(SUFFIX_FORMATS, key=len, reverse=True) if name.endswith(suffix)), "")
+
+
+def read_source_file(path: str | Path, lang: str = "zh") -> SourceSpec:
+    """Read and validate a source YAML file; see ``docs/sources.md`` for the format.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem: invalid YAML, unknown keys (with the allowed
+        keys), unknown tables or columns, missing files, invalid zones,
+        formats, encodings or CSAT scales.
+    """
+    path = Path(path)
+    checker = _SpecChecker(path, lang)
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        checker.fail("bad_yaml", error=error)
+        raise DataValidationError(checker.problems) from None
+
+    spec = checker.source(raw)
+    if checker.problems:
+        raise DataValidationError(checker.problems)
+    logger.info("read source file %s with tables %s", path, ", ".join(spec.tables))
+    return spec
+
+
+class _SpecChecker:
+    """Validates the raw YAML of a source file, collecting every problem before raising."""
+
+    def __init__(self, path: Path, lang: str) -> None:
+        self.path = path
+        self.lang = lang
+        self.problems: list[Problem] = []
+
+    def fail(self, key: str, **fields: Any) -> None:
+        where = MESSAGES("where", self.lang, file=self.path)
+        self.problems.append(_problem("source", key, MESSAGES(key, self.lang, where=where, **fields), self.path))
+
+    def mapping(self, value: Any, key: str) -> Mapping[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.fail("not_mapping", key=key, value=value)
+            return {}
+        return value
+
+    def keys(self, given: Mapping[str, Any], allowed: tuple[str, ...], section: str) -> None:
+        for key in given:
+            if key not in allowed:
+                self.fail("unknown_key", key=key, section=section, allowed=", ".join(allowed))
+
+    def zone(self, value: Any, key: str) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError):
+            self.fail("bad_zone", key=key, value=value)
+            return None
+        return str(value)
+
+    def scale(self, value: Any, key: str) -> tuple[float, float]:
+        numbers = isinstance(value, (list, tuple)) and len(value) == 2 and all(
+            isinstance(item, (int, float)) and not isinstance(item, bool) for item in value)
+        if not numbers or value[0] >= value[1]:
+            self.fail("bad_scale", key=key, value=value)
+            return DEFAULT_CSAT_SCALE
+        return float(value[0]), float(value[1])
+
+    def source(self, raw: Any) -> SourceSpec:
+        raw = self.mapping(raw, "the file")
+        self.keys(raw, SOURCE_KEYS, "the top level")
+        timezone = self.zone(raw.get("timezone"), "timezone")
+        tables_raw = self.mapping(raw.get("tables"), "tables")
+        for table in tables_raw:
+            if table not in SCHEMAS:
+                self.fail("unknown_table", key=table, allowed=", ".join(SCHEMAS))
+        tables = {table: self.table(table, self.mapping(spec, f"tables.{table}"), tables_raw)
+                  for table, spec in tables_raw.items() if table in SCHEMAS}
+        na_values = raw.get("na_values")
+        return SourceSpec(name=str(raw.get("name", self.path.stem)), tables=tables, path=self.path,
+                          timezone=timezone, na_values=None if na_values is None else tuple(map(str, na_values)))
+
+    def table(self, table: str, raw: Mapping[str, Any], siblings: Mapping[str, Any]) -> TableSpec:
+        self.keys(raw, TABLE_KEYS, f"tables.{table}")
+        schema = SCHEMAS[table]
+        files = self.files(table, raw)
+        self.derivation(table, raw, siblings)
+        self.choice(raw.get("format"), FORMATS, f"tables.{table}.format")
+        self.choice(raw.get("encoding", "auto"), DECLARABLE_ENCODINGS, f"tables.{table}.encoding")
+        if raw.get("format") == "fixed_width" and not raw.get("widths"):
+            self.fail("needs_widths", table=table)
+
+        columns = {str(k): None if v is None else str(v).strip()
+                   for k, v in self.mapping(raw.get("columns"), f"tables.{table}.columns").items()}
+        values = {str(k): dict(self.mapping(v, f"tables.{table}.values.{k}"))
+                  for k, v in self.mapping(raw.get("values"), f"tables.{table}.values").items()}
+        formats = {str(k): (v,) if isinstance(v, str) else tuple(v)
+                   for k, v in self.mapping(raw.get("date_formats"), f"tables.{table}.date_formats").items()}
+        for section, names in (("columns", columns), ("values", values), ("date_formats", formats)):
+            self.canonical(schema, names, section, allow_star=section == "date_formats")
+        scale, by_channel = self.csat(table, raw.get("csat_scale"))
+
+        return TableSpec(
+            table=table, files=files, derive_from=raw.get("derive_from"), format=raw.get("format"),
+            delimiter=raw.get("delimiter"), encoding=raw.get("encoding", "auto"),
+            names=tuple(map(str, raw["names"])) if raw.get("names") else None,
+            widths=tuple(int(w) for w in raw["widths"]) if raw.get("widths") else None,
+            sheet=raw.get("sheet", 0), columns=columns, values=values,
+            amount_from=self.amount_from(table, raw.get("amount_from")),
+            id_from_line=bool(raw.get("id_from_line", False)),
+            status_from_prefix=self.prefix_rule(table, raw.get("status_from_prefix")),
+            csat_scale=scale, csat_scale_by_channel=by_channel, date_formats=formats,
+            timezone=self.zone(raw.get("timezone"), f"tables.{table}.timezone"),
+            na_values=tuple(map(str, raw["na_values"])) if raw.get("na_values") is not None else None,
+        )
+
+    def files(self, table: str, raw: Mapping[str, Any]) -> tuple[Path, ...]:
+        given = raw.get("file")
+        names = [given] if isinstance(given, str) else list(given or [])
+        paths = tuple((self.path.parent / str(name)).resolve() for name in names)
+        for path in paths:
+            if not path.is_file():
+                self.fail("file_missing", table=table, path=path)
+        return paths
+
+    def derivation(self, table: str, raw: Mapping[str, Any], siblings: Mapping[str, Any]) -> None:
+        has_file, derive_from = bool(raw.get("file")), raw.get("derive_from")
+        if has_file == (derive_from is not None):
+            self.fail("file_or_derive", table=table)
+        elif derive_from is not None:
+            parent = siblings.get(derive_from)
+            if table != "customers" or derive_from == table or not isinstance(parent, Mapping) \
+                    or not parent.get("file"):
+                self.fail("bad_derive", table=table, value=derive_from)
+
+    def choice(self, value: Any, allowed: tuple[str, ...], key: str) -> None:
+        if value is not None and value not in allowed:
+            self.fail("bad_choice", key=key, value=value, allowed=", ".join(allowed))
+
+    def canonical(self, schema: TableSchema, names: Mapping[str, Any], section: str, allow_star: bool) -> None:
+        for name in names:
+            if name not in schema.names and not (allow_star and name == "*"):
+                self.fail("unknown_column", table=schema.name, key=name, section=section,
+                          allowed=", ".join(schema.names))
+
+    def csat(self, table: str, raw: Any) -> tuple[tuple[float, float], dict[str, tuple[float, float]]]:
+        if raw is None:
+            return DEFAULT_CSAT_SCALE, {}
+        if table != "tickets":
+            self.fail("not_for_table", key="csat_scale", allowed="tickets", table=table)
+        if not isinstance(raw, Mapping):
+            return self.scale(raw, f"tables.{table}.csat_scale"), {}
+        default = self.scale(raw["default"], "csat_scale.default") if "default" in raw else DEFAULT_CSAT_SCALE
+        by_channel = {str(channel): self.scale(scale, f"csat_scale.{channel}")
+                      for channel, scale in raw.items() if channel != "default"}
+        return default, by_channel
+
+    def amount_from(self, table: str, raw: Any) -> dict[str, str] | None:
+        if raw is None:
+            return None
+        if table != "orders":
+            self.fail("not_for_table", key="amount_from", allowed="orders", table=table)
+        raw = self.mapping(raw, "amount_from")
+        self.keys(raw, ("quantity", "unit_price"), "amount_from")
+        if set(raw) != {"quantity", "unit_price"}:
+            self.fail("not_mapping", key="amount_from {quantity, unit_price}", value=dict(raw))
+        return {key: str(value) for key, value in raw.items()}
+
+    def prefix_rule(self, table: str, raw: Any) -> dict[str, str] | None:
+        if raw is None:
+            return None
+        raw = self.mapping(raw, "status_from_prefix")
+        self.keys(raw, ("column", "prefix", "status"), "status_from_prefix")
+        allowed = SCHEMAS[table].column("status").allowed
+        self.choice(raw.get("status"), allowed, "status_from_prefix.status")
+        return {key: str(value) for key, value in raw.items()}
+
+
+def _problem(table: str, kind: str, message: str, file: Path | str) -> Problem:
+    return Problem(table=table, kind=kind, message=message, file=str(file), fatal=True)
+
+
+def resolve_columns(
+    headers: list[str], spec: TableSpec, file: str, lang: str = "zh",
+) -> tuple[dict[str, str], list[Problem]]:
+    """Match the headers of a file to canonical columns.
+
+    Columns named under the spec's ``columns`` are taken as given (``None``
+    means the file has no such column). The other canonical columns are
+    matched by name or alias with :func:`~segmentation.schema.normalise_header`,
+    the first matching header in file order winning; headers mapped
+    explicitly are not matched again, because they already have a meaning.
+
+    Returns
+    -------
+    mapping : dict
+        Canonical column -> header in the file.
+    problems : list of Problem
+        A fatal problem for each required column that is missing, and for each
+        mapped header the file lacks; each lists the file's columns and the
+        closest header.
+    """
+    schema = SCHEMAS[spec.table]
+    mapping, problems = {}, []
+    for column, header in spec.columns.items():
+        if header in headers:
+            mapping[column] = header
+        elif header is not None:
+            problems.append(_missing(spec.table, column, file, headers, lang, header=header))
+
+    by_key = {}
+    for header in headers:
+        if header not in spec.columns.values():
+            by_key.setdefault(normalise_header(header), header)
+    for column in schema.columns:
+        if column.name in spec.columns:
+            continue
+        keys = [normalise_header(name) for name in (column.name, *column.aliases)]
+        match = next((by_key[key] for key in keys if key in by_key), None)
+        if match is not None:
+            mapping[column.name] = match
+
+    for column in _required(spec):
+        if column not in mapping and spec.columns.get(column) is None:
+            problems.append(_missing(spec.table, column, file, headers, lang))
+    for key, header in _helper_headers(spec).items():
+        if header not in headers:
+            problems.append(_missing(spec.table, key, file, headers, lang, header=header))
+    return mapping, problems
+
+
+def _helper_headers(spec: TableSpec) -> dict[str, str]:
+    """Return the headers that ``amount_from`` and ``status_from_prefix`` read, by the key naming them."""
+    headers = {f"amount_from.{key}": header for key, header in (spec.amount_from or {}).items()}
+    if spec.status_from_prefix:
+        headers["status_from_prefix.column"] = spec.status_from_prefix["column"]
+    return headers
+
+
+def _required(spec: TableSpec) -> list[str]:
+    schema = SCHEMAS[spec.table]
+    supplied = set()
+    if spec.amount_from:
+        supplied.add("amount")
+    if spec.id_from_line and schema.key:
+        supplied.add(schema.key)
+    return [column for column in schema.required if column not in supplied]
+
+
+def _missing(table: str, column: str, file: str, headers: list[str], lang: str, header: str | None = None) -> Problem:
+    target = header or column
+    candidates = {normalise_header(h): h for h in headers}
+    close = difflib.get_close_matches(normalise_header(target), list(candidates), n=1, cutoff=0.5)
+    if not close and header is None:
+        for alias in SCHEMAS[table].column(column).aliases:
+            close = difflib.get_close_matches(normalise_header(alias), list(candidates), n=1, cutoff=0.6)
+            if close:
+                break
+    hint = MESSAGES("closest", lang, match=candidates[close[0]]) if close else ""
+    existing = ", ".join(headers)
+    if header is not None:
+        message = MESSAGES("mapped_missing", lang, file=file, table=table, column=column, header=header,
+                           existing=existing, hint=hint)
+    else:
+        accepted = ", ".join((column, *SCHEMAS[table].column(column).aliases))
+        message = MESSAGES("missing_column", lang, file=file, table=table, column=column,
+                           accepted=accepted, existing=existing, hint=hint)
+    return Problem(table=table, kind="missing_column", message=message, file=file, column=target, fatal=True)
