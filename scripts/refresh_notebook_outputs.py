@@ -27,7 +27,8 @@ import nbformat
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
-from segmentation.runner import RUN_FAILURES, project_kernel_name
+from segmentation.runner import project_kernel_name
+from segmentation.runner_failure import RUN_FAILURES
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 EXIT_RUN_FAILED = 3

@@ -11,7 +11,7 @@ Conventions that hold for the whole file:
 * Capture shares count a customer's negative net spend (refunds of earlier
   orders) as 0, so shares stay in [0, 1].
 * A metric that is undefined (one class only, constant input, no spend) is
-  NaN with a note saying why; it never raises.
+  returned as NaN with a note saying why, not raised.
 """
 
 from __future__ import annotations
@@ -347,7 +347,8 @@ def capture_curve(score: np.ndarray, spend: np.ndarray, fractions: Sequence[floa
     if total <= 0:
         return np.full(len(fractions), np.nan)
 
-    order = np.argsort(-score, kind="stable")
+    # Any order within a tie block gives the same group sums, so the sort need not be stable.
+    order = np.argsort(-score)
     ranked_score, ranked_spend = score[order], spend[order]
     group_ends = np.flatnonzero(np.r_[ranked_score[1:] != ranked_score[:-1], True]) + 1
     cumulative = np.cumsum(ranked_spend)[group_ends - 1]

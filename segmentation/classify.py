@@ -3,8 +3,8 @@
 Conventions that hold for the whole file:
 
 * ``as_of`` defaults to the end of the local day of the latest order or
-  ticket in the data, never today, so an old data set classifies as of its
-  own last day and the same data always gives the same labels.
+  ticket in the data, never today. An old data set is thus classified as of
+  its own last day, and the same data always gives the same labels.
 * A dimension the data cannot support is stated in ``Classification.notes``
   (in the requested language) and never guessed silently: without orders the
   value tier is ``unavailable`` and the rule table uses ``mid`` instead.
@@ -15,6 +15,7 @@ Conventions that hold for the whole file:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 
@@ -145,7 +146,7 @@ def default_as_of(tables: Tables, timezone: str, lang: str = "zh") -> pd.Timesta
 
 def classify(tables: Tables, config: Config | None = None, as_of: object = None, *, window: str | None = None,
              overrides: pd.DataFrame | None = None, lang: str = "zh") -> Classification:
-    """Classify every customer by value, activity and need, and give each one composite label.
+    """Classify every customer by value, activity and need, and assign each one composite label.
 
     Parameters
     ----------
@@ -221,8 +222,7 @@ def _value_dimension(features: pd.DataFrame, config: Config, lang: str,
     value = config.value
     if value.contribution != "spend" and features["profit"].isna().all():
         notes.append(MESSAGES("profit_missing", lang, contribution=value.contribution))
-        value = type(value)(contribution="spend", mix_weights=value.mix_weights, shares=value.shares,
-                            boundary_margin=value.boundary_margin)
+        value = dataclasses.replace(value, contribution="spend")
     contribution = value_contribution(features, value)
     tierer = ValueTierer(shares=dict(value.shares), boundary_margin=value.boundary_margin, lang=lang)
     # fit, then transform, so a tie warning points at classify rather than into scikit-learn.

@@ -28,6 +28,8 @@ COMMANDS = (
     "validate",
     "report",
     "run",
+    "classify",
+    "reclassify",
 )
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_RUN_FAILED = 0, 1, 2, 3

@@ -166,19 +166,31 @@ def evaluate_k(X: pd.DataFrame, algorithm: str, k_values: Iterable[int], *, samp
     return pd.DataFrame(rows)
 
 
-def choose_k(scores: pd.DataFrame, lang: str = "zh") -> int:
-    """Return the k with the highest silhouette; ties go to the smaller k.
+def choose_k(scores: pd.DataFrame, tolerance: float = 0.01, lang: str = "zh") -> int:
+    """Return the largest k whose silhouette is within ``tolerance`` of the best.
 
-    When silhouette is undefined for every k, the smallest k is returned and
-    the reason is logged.
+    A silhouette difference of a hundredth is no real preference, and for
+    the comparison with rule labels a finer clustering costs little (extra
+    clusters are matched to their majority label) while a coarser one hides
+    groups. When silhouette is undefined for every k, the smallest k is
+    returned and the reason is logged.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Rows of :func:`evaluate_k` for one algorithm.
+    tolerance : float, default 0.01
+        Silhouette distance from the best that still counts as equally good.
+    lang : {"zh", "en"}
+        Language of the logged reason.
     """
     defined = scores.dropna(subset=["silhouette"])
     if defined.empty:
         k = int(scores["k"].min())
         logger.warning(MESSAGES("no_scores", lang, k_values=list(scores["k"]), k=k))
         return k
-    best = defined.sort_values(["silhouette", "k"], ascending=[False, True], kind="stable")
-    return int(best["k"].iloc[0])
+    near_best = defined[defined["silhouette"] >= defined["silhouette"].max() - tolerance]
+    return int(near_best["k"].max())
 
 
 def scores_table(scores: Mapping[str, pd.DataFrame] | pd.DataFrame, digits: int = 3) -> pd.DataFrame:

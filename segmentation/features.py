@@ -60,7 +60,7 @@ MESSAGES = Catalog({
     },
     "naive_time": {
         "zh": "{table}.{column} 的时间没有时区；请把时间本地化到 {zone}（load_source 会自动处理）。",
-        "en": "{table}.{column} holds timezone-naive timestamps; localise them to {zone} "
+        "en": "{table}.{column} contains timezone-naive timestamps; localise them to {zone} "
               "(load_source does this).",
     },
     "duplicate_customers": {
@@ -193,7 +193,7 @@ def build_features(tables: Tables, as_of: object, window: str = "6M", config: Co
     DataFrame, shape (n_customers, len(FEATURE_COLUMNS))
         Index ``customer_id`` (str, sorted), the columns listed in
         ``docs/architecture.md`` plus ``last_contact_at`` and ``last_order_at``
-        (timezone-aware, NaT when none up to ``as_of``). ``attrs`` holds
+        (timezone-aware, NaT when none up to ``as_of``). ``attrs`` contains
         ``as_of`` (Timestamp), ``window`` (str) and ``dimensions_available``.
         Orders and tickets of customers missing from ``tables.customers`` are
         left out and counted in the log.

@@ -157,7 +157,7 @@ def vip_followup_section(data: QuarterData) -> Section:
     -------
     Section
         Key ``vip_followups``; one row per VIP customer who missed at least
-        one month, sorted by id: ``customer_id``, ``missed_months`` (count)
+        one month, most months missed first, then by id: ``customer_id``, ``missed_months`` (count)
         and ``months`` (``YYYY-MM`` list as text). ``notes`` hold
         ``vip_customers`` and ``customers_missing``. Missing when the
         configuration has no ``vip`` label or the data no follow-ups.
@@ -183,6 +183,8 @@ def vip_followup_section(data: QuarterData) -> Section:
 
     table = pd.DataFrame(rows, columns=["customer_id", "missed_months", "months"]).astype(
         {"customer_id": "str", "missed_months": "int64", "months": "str"})
+    table = table.sort_values(["missed_months", "customer_id"], ascending=[False, True], kind="stable",
+                              ignore_index=True)
     notes = {"vip_customers": len(vips), "customers_missing": len(table), "months": months}
     return Section("vip_followups", table=table, notes=notes)
 

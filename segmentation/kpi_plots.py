@@ -53,10 +53,17 @@ def _missing_figure(section: Section, lang: str) -> Figure:
 
 
 def _mark_suppressed(ax, positions, suppressed: np.ndarray, text: str) -> None:
-    """Write the suppressed text where a bar was left out."""
+    """Write the suppressed text upright where a bar was left out."""
+    # x in data units, y in axes units, so the text stands on the floor whatever the y range.
     for position, hidden in zip(positions, suppressed):
         if hidden:
-            ax.text(position, 0, text, ha="center", va="bottom", rotation=90, fontsize=8, color="0.4")
+            ax.text(position, 0.02, text, ha="center", va="bottom", rotation=90, fontsize=8, color="0.4",
+                    transform=ax.get_xaxis_transform(), clip_on=True)
+
+
+def _show_every_group(ax, count: int) -> None:
+    """Keep every group on the x axis even when its bars are NaN, so no marker falls outside."""
+    ax.set_xlim(-0.6, count - 0.4)
 
 
 def _paired_bars(ax, names: list[str], current: np.ndarray, previous: np.ndarray, lang: str,
@@ -69,6 +76,7 @@ def _paired_bars(ax, names: list[str], current: np.ndarray, previous: np.ndarray
     ax.bar(positions + width / 2, previous, width, color=PREVIOUS_COLOR, label=TITLES("last_quarter", lang))
     ax.bar_label(bars, labels=[value_format.format(v) if np.isfinite(v) else "" for v in current], padding=3)
     ax.set_xticks(positions, names)
+    _show_every_group(ax, len(names))
     ax.legend(loc="upper right", fontsize=8)
     ax.margins(y=0.15)
     return positions
@@ -126,6 +134,7 @@ def plot_resolution(section: Section, config: Config, lang: str = "zh") -> Figur
                       label=HEADERS(column, lang))
         ax.bar_label(bars, fmt="%.1f", padding=2, fontsize=8)
     ax.set_xticks(positions, display_labels(list(table.index), config, lang))
+    _show_every_group(ax, len(table))
     _mark_suppressed(ax, positions, table["suppressed"].to_numpy(), suppressed_marker(config, lang))
     ax.legend(fontsize=8)
     ax.margins(y=0.15)

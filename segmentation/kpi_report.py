@@ -122,7 +122,6 @@ TEXT = Catalog({
               "report yet (TODO); use their own notebooks for now.",
     },
     "facts": {"zh": "## 运行信息", "en": "## Run facts"},
-    "decision_rule_heading": {"zh": "选取规则", "en": "Selection rule"},
 })
 
 FACTS = Catalog({
@@ -144,6 +143,19 @@ FACTS = Catalog({
     "value": {"zh": "值", "en": "value"},
     "file": {"zh": "文件", "en": "file"},
     "table": {"zh": "表", "en": "table"},
+})
+
+
+QUALITY = Catalog({
+    "table": {"zh": "表", "en": "table"},
+    "rows_read": {"zh": "读取行数", "en": "rows read"},
+    "kept": {"zh": "保留", "en": "kept"},
+    "repaired": {"zh": "修复", "en": "repaired"},
+    "set_aside": {"zh": "剔除", "en": "set aside"},
+    "derived": {"zh": "由其他表推导", "en": "derived"},
+    "rule": {"zh": "规则", "en": "rule"},
+    "action": {"zh": "处理", "en": "action"},
+    "rows": {"zh": "行数", "en": "rows"},
 })
 
 
@@ -180,7 +192,7 @@ def decisions_markdown(review: QuarterlyReview, lang: str = "zh") -> str:
         items = [f"{rank}. {describe_decision(row, review.current.config, lang)}"
                  for rank, (_, row) in enumerate(review.decisions.iterrows(), start=1)]
         lines.append("\n".join(items))
-    lines.append(f"*{TEXT('decision_rule_heading', lang)}*: {decision_rule(lang)}")
+    lines.append(f"*{decision_rule(lang)}*")
     return "\n\n".join(lines)
 
 
@@ -267,10 +279,15 @@ def strategy_frame(config: Config, lang: str = "zh") -> pd.DataFrame:
 
 
 def quality_frames(tables: Tables, lang: str = "zh") -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """Return the load's per-table summary and per-rule counts; None when the source has no report."""
+    """Return the load's per-table summary and per-rule counts with headers in ``lang``.
+
+    None when the source has no quality report (tables built in code).
+    """
     if tables.quality is None:
         return None
-    return tables.quality.summary_frame(), tables.quality.to_frame()
+    frames = tables.quality.summary_frame(), tables.quality.to_frame()
+    return tuple(frame.rename(columns=lambda name: QUALITY(name, lang) if name in QUALITY else name)
+                 for frame in frames)
 
 
 def data_window(tables: Tables) -> str:

@@ -51,7 +51,7 @@ def expanded_rules(rule_table: LabelRuleTable) -> pd.DataFrame:
 
     Rows are in the order of ``itertools.product`` over the value tiers,
     activity tiers and need types of ``rule_table.dimensions``, so row
-    ``(v * n_activity + a) * n_need + n`` holds the combination with codes
+    ``(v * n_activity + a) * n_need + n`` is the combination with codes
     ``(v, a, n)``.
     """
     dims = rule_table.dimensions

@@ -203,8 +203,7 @@ def parse_table(ledger: TableLedger, spec: TableSpec, mapping: dict[str, str], z
     ledger.headers = dict(mapping)
     parser = _ColumnParser(ledger, spec, mapping, zones, DEFAULT_NA_TOKENS if na_tokens is None else na_tokens,
                            report)
-    empty = ledger.raw.apply(lambda column: clean_text(column, parser.na).isna()).all(axis=1)
-    ledger.set_aside("empty_row", empty)
+    ledger.set_aside("empty_row", _empty_rows(ledger.raw, parser.na))
 
     frame = pd.DataFrame({column.name: parser.parse(column) for column in SCHEMAS[spec.table].columns})
     parser.apply_line_ids(frame)
@@ -216,6 +215,15 @@ def parse_table(ledger: TableLedger, spec: TableSpec, mapping: dict[str, str], z
     if spec.table == "overrides":
         frame["source_row"] = ledger.lines
     ledger.frame = frame
+
+
+def _empty_rows(raw: pd.DataFrame, na: tuple[str, ...]) -> pd.Series:
+    """Mark rows whose every field is missing; only rows with a missing first field are checked in full."""
+    empty = clean_text(raw.iloc[:, 0], na).isna() if raw.shape[1] else pd.Series(True, index=raw.index)
+    if empty.any():
+        candidates = raw[empty]
+        empty[empty] = candidates.apply(lambda column: clean_text(column, na).isna()).all(axis=1)
+    return empty
 
 
 class _ColumnParser:
@@ -258,7 +266,8 @@ class _ColumnParser:
     def _parse_id(self, column: Column, header: str | None, text: pd.Series) -> pd.Series:
         ids, bad = parse_ids(text, ())
         self.flag("bad_id", bad, header, column.required)
-        if column.required and column.name == SCHEMAS[self.spec.table].key and header is not None:
+        # A missing customer id is a cleaning policy (missing_customer_id), not a parse problem.
+        if column.name == SCHEMAS[self.spec.table].key != "customer_id" and header is not None:
             self.flag("missing_id", ids.isna() & ~bad, header, True)
         return ids
 
@@ -299,6 +308,8 @@ class _ColumnParser:
 
     def flag_unknown_status(self, frame: pd.DataFrame) -> None:
         # An order of unknown status cannot be counted as paid, so it is set aside; elsewhere it is cleared.
+        if "status" not in frame:
+            return
         allowed = ", ".join(SCHEMAS[self.spec.table].column("status").allowed)
         self.flag("unknown_status", self.unknown_status, self.mapping.get("status"),
                   self.spec.table == "orders", allowed)

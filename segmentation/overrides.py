@@ -23,13 +23,15 @@ Conventions that hold for the whole file:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from .config import Config
 from .errors import DataValidationError, Problem
 from .i18n import Catalog
+from .schema import Tables
 from .windows import resolve_as_of
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,9 @@ STRATEGY_FIELDS = ("first_response_minutes", "clock", "dedicated_agent", "follow
 OVERRIDE_COLUMNS = ("overridden", "rule_label", "override_reason", "override_by", "override_decided_at")
 _REQUIRED_TEXT = ("customer_id", "label", "reason", "approved_by")
 _REQUIRED_TIMES = ("requested_at", "decided_at")
+# Reasons for which the loader sets an override row aside although a supervisor's decision
+# must not vanish: the row is reported as an error instead.
+_REJECTED_WHEN_SET_ASIDE = ("unknown_customer", "missing_customer_id")
 
 MESSAGES = Catalog({
     "where_line": {"zh": "覆盖文件 {file} 第 {row} 行", "en": "overrides file {file}, line {row}"},
@@ -219,17 +224,75 @@ def validate_overrides(overrides: pd.DataFrame, customer_ids: pd.Series | list[s
     """
     _check_columns(overrides, file, lang)
     frame = normalise_overrides(overrides, config)
-    known = set(pd.Series(customer_ids, dtype="str"))
-    labels = label_lookup(config)
-
-    problems: list[Problem] = []
-    for _, row in frame.iterrows():
-        problems.extend(_row_problems(row, known, labels, config, file, lang))
+    problems = override_problems(frame, customer_ids, config, file=file, lang=lang)
     if problems:
         raise DataValidationError(problems)
 
-    frame["label"] = frame["label"].map(labels)
+    frame["label"] = frame["label"].map(label_lookup(config))
     return frame
+
+
+def override_problems(frame: pd.DataFrame, customer_ids: pd.Series | list[str], config: Config, *,
+                      file: str | None = None, lang: str = "zh") -> list[Problem]:
+    """Return the problems of every row of a normalised override frame; see :func:`validate_overrides`."""
+    known = set(pd.Series(customer_ids, dtype="str"))
+    labels = label_lookup(config)
+    problems: list[Problem] = []
+    for _, row in frame.iterrows():
+        problems.extend(_row_problems(row, known, labels, config, file, lang))
+    return problems
+
+
+def loaded_override_problems(tables: Tables, lang: str = "zh") -> list[Problem]:
+    """Return the problems of override rows that loading cleared or set aside.
+
+    The loader sets aside rows of unknown customers and rows with an
+    unreadable date, and clears an unreadable ``expires_at``. For an override
+    each of these would silently change a supervisor's decision, so every one
+    is returned as a fatal problem naming the file and line. Rows set aside
+    because the customer is a test or churned account are not problems.
+    """
+    report = tables.quality
+    if report is None or "overrides" not in getattr(report, "ledgers", {}):
+        return []
+    problems = [replace(problem, fatal=True) for problem in report.problems if problem.table == "overrides"]
+
+    ledger = report.ledgers["overrides"]
+    rejected = ledger.reason.isin(_REJECTED_WHEN_SET_ASIDE).to_numpy()
+    for index in np.flatnonzero(rejected):
+        file, line = str(ledger.files.iloc[index]), int(ledger.lines[index])
+        where = _where(line, file, lang)
+        value = ledger.frame["customer_id"].iloc[index]
+        if pd.isna(value):
+            message = MESSAGES("missing_value", lang, where=where, column="customer_id")
+        else:
+            message = MESSAGES("unknown_customer", lang, where=where, value=value)
+        problems.append(Problem(table="overrides", kind=str(ledger.reason.iloc[index]), message=message, file=file,
+                                row=line, column="customer_id", value=None if pd.isna(value) else str(value),
+                                fatal=True))
+    return problems
+
+
+def check_loaded_overrides(tables: Tables, config: Config, lang: str = "zh") -> None:
+    """Raise if any override row of a loaded source is invalid, before anything is classified.
+
+    Collects the rows that loading set aside or changed (see
+    :func:`loaded_override_problems`) and the problems of the kept rows (see
+    :func:`validate_overrides`), so one run lists all of them.
+
+    Raises
+    ------
+    DataValidationError
+        With one problem per bad cell or row.
+    """
+    problems = loaded_override_problems(tables, lang)
+    if tables.has("overrides"):
+        files = tables.files.get("overrides") or [None]
+        _check_columns(tables.overrides, files[0], lang)
+        frame = normalise_overrides(tables.overrides, config)
+        problems += override_problems(frame, tables.customers["customer_id"], config, file=files[0], lang=lang)
+    if problems:
+        raise DataValidationError(sorted(problems, key=lambda problem: problem.row or 0))
 
 
 def override_status(frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:

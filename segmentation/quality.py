@@ -53,7 +53,7 @@ MESSAGES = Catalog({
     "bad_id": {"zh": "{where}编号 {value!r} 是科学计数法，Excel 已丢失末尾数字；请把该列设为文本后重新导出。",
                "en": "{where}id {value!r} is in scientific notation, so Excel has lost its last digits; "
                      "format the column as text and export again."},
-    "unknown_value": {"zh": "{where}值 {value!r} 无法识别；可选：{detail}。请在数据源文件的 values 中对应该值。",
+    "unknown_status": {"zh": "{where}值 {value!r} 无法识别；可选：{detail}。请在数据源文件的 values 中对应该值。",
                       "en": "{where}value {value!r} is not recognised; allowed: {detail}. "
                             "Map it under 'values' in a source file."},
     "csat_out_of_scale": {"zh": "{where}满意度 {value!r} 超出量表 {detail}；该评分已清空。"

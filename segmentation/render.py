@@ -28,7 +28,8 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 
 from .i18n import DEFAULT_LANG, Catalog, check_lang
 from .manifest import build_manifest, read_manifest, write_manifest
-from .runner import ERROR_TEXT, FAILED_SUFFIX, RunRecord
+from .runner import RunRecord
+from .runner_failure import ERROR_TEXT, FAILED_SUFFIX
 
 logger = logging.getLogger(__name__)
 

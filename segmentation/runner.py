@@ -11,30 +11,38 @@ Conventions:
   that succeeds (including the caller's ``finalize`` step) replaces the
   target, so the previous good output is never half overwritten. A failed
   run is kept in ``<target>.failed/`` with the executed notebook and an error
-  summary (``error.txt``, ``error.json``); the next successful run deletes it.
+  summary (``error.txt``, ``error.json``, see :mod:`segmentation.runner_failure`);
+  the next successful run deletes it.
+* Paths into the staging folder that the notebook printed are rewritten to
+  the folder's final name, where the files are once the run ends.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
 import papermill
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from papermill.exceptions import PapermillExecutionError
+from jupyter_client.kernelspec import KernelSpecManager
 
-from .errors import ParameterError, SegmentationError
+from .errors import ParameterError
 from .i18n import DEFAULT_LANG, Catalog
+from .runner_failure import (
+    RUN_FAILURES,
+    NotebookRunError,
+    error_summary,
+    failed_dir_for,
+    failure_message,
+    keep_failure,
+)
 from .runner_params import NotebookParameters, check_parameters, read_notebook_parameters
 
 logger = logging.getLogger(__name__)
@@ -42,15 +50,7 @@ logger = logging.getLogger(__name__)
 PROJECT_KERNEL = "segmentation"
 FALLBACK_KERNEL = "python3"
 OUTPUT_DIR_PARAMETER = "output_dir"
-FAILED_SUFFIX = ".failed"
-ERROR_TEXT = "error.txt"
-ERROR_JSON = "error.json"
-
-# Failures of the notebook itself, as opposed to bugs in this module.
 NOTEBOOKS_FOLDER = "notebooks"
-
-RUN_FAILURES = (PapermillExecutionError, CellTimeoutError, DeadKernelError, NoSuchKernel)
-_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 MESSAGES = Catalog({
     "notebook_not_found": {
@@ -63,34 +63,7 @@ MESSAGES = Catalog({
         "zh": "参数 {name} 由输出目录决定（{out}），不能另行传入；请去掉 -p {name}。",
         "en": "parameter {name} is set from the output folder ({out}) and cannot be passed; remove -p {name}.",
     },
-    "failed": {
-        "zh": "笔记本 {notebook} 运行失败：{where}抛出 {ename}：{evalue}\n"
-              "失败的笔记本和错误摘要：{failed_dir}\n之前的结果未改动：{target}",
-        "en": "notebook {notebook} failed: {where}raised {ename}: {evalue}\n"
-              "failed notebook and error summary: {failed_dir}\nprevious output left unchanged: {target}",
-    },
-    "where_cell": {
-        "zh": "第 {number} 个单元格（索引 {index}，In [{count}]）",
-        "en": "cell {number} (index {index}, In [{count}]) ",
-    },
-    "where_unknown": {"zh": "运行时", "en": "the run "},
 })
-
-
-class NotebookRunError(SegmentationError, RuntimeError):
-    """A notebook run failed; the failed notebook and its error summary were kept.
-
-    Attributes
-    ----------
-    summary : dict
-        The contents of ``error.json``: notebook, cell_index (0-based, in the
-        source notebook; None when no cell is to blame), execution_count,
-        ename, evalue, failed_dir and target.
-    """
-
-    def __init__(self, message: str, summary: Mapping[str, object]) -> None:
-        super().__init__(message)
-        self.summary = dict(summary)
 
 
 @dataclass(frozen=True)
@@ -180,12 +153,6 @@ def find_notebook(name: str | Path, lang: str = DEFAULT_LANG) -> Path:
     raise ParameterError(MESSAGES("notebook_not_found", lang, name=name, places=places))
 
 
-def failed_dir_for(output_dir: str | Path) -> Path:
-    """Return the folder where a failed run for ``output_dir`` is kept."""
-    output_dir = Path(output_dir)
-    return output_dir.with_name(output_dir.name + FAILED_SUFFIX)
-
-
 def run_notebook(notebook: str | Path, output_dir: str | Path, parameters: Mapping[str, object] | None = None,
                  *, lang: str = DEFAULT_LANG, progress_bar: bool = True, execution_timeout: int | None = None,
                  finalize: Callable[[RunRecord], None] | None = None) -> RunRecord:
@@ -224,7 +191,7 @@ def run_notebook(notebook: str | Path, output_dir: str | Path, parameters: Mappi
         If the notebook raised, timed out or its kernel died or is missing.
     """
     output_dir = Path(output_dir).absolute()
-    declared = read_notebook_parameters(notebook, lang)
+    declared = read_notebook_parameters(Path(notebook).absolute(), lang)
     typed = _typed_parameters(declared, parameters or {}, output_dir, lang)
     kernel_name = project_kernel_name()
 
@@ -232,7 +199,7 @@ def run_notebook(notebook: str | Path, output_dir: str | Path, parameters: Mappi
     try:
         record = _execute(declared, work_dir, output_dir, typed, kernel_name, progress_bar, execution_timeout, lang)
         if finalize is not None:
-            _finalize_or_keep_failure(finalize, record, declared, lang)
+            _finalize_orkeep_failure(finalize, record, declared, lang)
         _publish_folder(work_dir, output_dir)
     finally:
         # Left only if something unexpected (an interrupt, say) stopped the run midway.
@@ -252,8 +219,12 @@ def _typed_parameters(declared: NotebookParameters, given: Mapping[str, object],
 
 def _make_staging_dir(output_dir: Path) -> Path:
     # Same parent as the target, so the final rename never crosses file systems.
+    # mkdir rather than mkdtemp: mkdtemp's mode 0700 would survive the rename and hide the
+    # report from other users, where mkdir follows the umask like any other folder.
     output_dir.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.staging-", dir=output_dir.parent))
+    work_dir = output_dir.with_name(f".{output_dir.name}.staging-{uuid.uuid4().hex[:12]}")
+    work_dir.mkdir()
+    return work_dir
 
 
 def _execute(declared: NotebookParameters, work_dir: Path, output_dir: Path, typed: dict[str, object],
@@ -266,21 +237,56 @@ def _execute(declared: NotebookParameters, work_dir: Path, output_dir: Path, typ
 
     logger.info("running %s on kernel %s with %s", declared.notebook, kernel_name, passed)
     try:
-        papermill.execute_notebook(
-            declared.notebook, executed, parameters=passed, kernel_name=kernel_name,
-            progress_bar=progress_bar, execution_timeout=execution_timeout,
-        )
+        with _without_inference_warnings():
+            papermill.execute_notebook(
+                declared.notebook, executed, parameters=passed, kernel_name=kernel_name,
+                progress_bar=progress_bar, execution_timeout=execution_timeout,
+            )
     except RUN_FAILURES as error:
         _tidy_executed(executed, kernel_name, work_dir, failed_dir_for(output_dir))
-        summary = _error_summary(error, declared, bool(passed))
-        _keep_failure(work_dir, output_dir, summary, lang)
-        raise NotebookRunError(_failure_message(summary, lang), summary) from error
+        summary = {**error_summary(error, declared.notebook, declared.cell_index, injected=bool(passed)),
+                   "parameters": _with_output_dir(passed, failed_dir_for(output_dir))}
+        keep_failure(work_dir, output_dir, summary, lang)
+        raise NotebookRunError(failure_message(summary, lang), summary) from error
     _tidy_executed(executed, kernel_name, work_dir, output_dir)
 
-    recorded = {**typed, OUTPUT_DIR_PARAMETER: str(output_dir)} if OUTPUT_DIR_PARAMETER in passed else typed
     return RunRecord(notebook=declared.notebook, output_dir=output_dir, work_dir=work_dir,
-                     executed_name=executed.name, parameters=recorded, kernel_name=kernel_name,
+                     executed_name=executed.name, parameters=_with_output_dir(passed, output_dir), kernel_name=kernel_name,
                      started_at=started_at, finished_at=datetime.now().astimezone())
+
+
+def _with_output_dir(parameters: Mapping[str, object], folder: Path) -> dict[str, object]:
+    # The run wrote into the staging folder, which is renamed once it ends, so the parameter
+    # is reported as the folder where its files end up.
+    if OUTPUT_DIR_PARAMETER not in parameters:
+        return dict(parameters)
+    return {**parameters, OUTPUT_DIR_PARAMETER: str(folder)}
+
+
+class _DropInferenceWarnings(logging.Filter):
+    """Drop papermill's warnings about parameters it could not infer.
+
+    The runner has already checked every passed name against the declarations,
+    and papermill's own parser misreads valid ones such as ``x: str = ""  # note``,
+    so its "unknown parameter" warnings would only mislead.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(("Passed unknown parameter", "Unable to parse line"))
+
+
+@contextmanager
+def _without_inference_warnings():
+    # Filters apply only to records logged on the logger itself, so each papermill logger gets one.
+    loggers = [logging.getLogger("papermill"), logging.getLogger("papermill.translators")]
+    drop = _DropInferenceWarnings()
+    for papermill_logger in loggers:
+        papermill_logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        for papermill_logger in loggers:
+            papermill_logger.removeFilter(drop)
 
 
 def _tidy_executed(executed: Path, kernel_name: str, work_dir: Path, final_dir: Path) -> None:
@@ -303,66 +309,22 @@ def _tidy_executed(executed: Path, kernel_name: str, work_dir: Path, final_dir: 
     nbformat.write(nb, executed)
 
 
-def _error_summary(error: Exception, declared: NotebookParameters, injected: bool) -> dict[str, object]:
-    if isinstance(error, PapermillExecutionError):
-        return {
-            "notebook": str(declared.notebook),
-            "cell_index": _source_cell_index(error.cell_index, declared.cell_index, injected),
-            "execution_count": error.exec_count,
-            "ename": error.ename,
-            "evalue": _ANSI_ESCAPE.sub("", error.evalue),
-        }
-    return {"notebook": str(declared.notebook), "cell_index": None, "execution_count": None,
-            "ename": type(error).__name__, "evalue": str(error)}
-
-
-def _source_cell_index(executed_index: int, parameters_index: int, injected: bool) -> int:
-    # papermill inserts its "injected-parameters" cell right after the parameters cell,
-    # so cells after it sit one place later in the executed notebook than in the source.
-    if injected and executed_index > parameters_index + 1:
-        return executed_index - 1
-    return executed_index
-
-
-def _finalize_or_keep_failure(finalize: Callable[[RunRecord], None], record: RunRecord,
+def _finalize_orkeep_failure(finalize: Callable[[RunRecord], None], record: RunRecord,
                               declared: NotebookParameters, lang: str) -> None:
     try:
         finalize(record)
     except Exception as error:
         # Keep the evidence of any failure, then let the original exception reach the caller.
-        summary = _error_summary(error, declared, injected=False)
-        _keep_failure(record.work_dir, record.output_dir, summary, lang)
+        summary = {**error_summary(error, declared.notebook, declared.cell_index, injected=False),
+                   "parameters": _with_output_dir(record.parameters, failed_dir_for(record.output_dir))}
+        keep_failure(record.work_dir, record.output_dir, summary, lang)
         raise
 
 
-def _keep_failure(work_dir: Path, output_dir: Path, summary: dict[str, object], lang: str) -> Path:
-    failed_dir = failed_dir_for(output_dir)
-    summary.update({"failed_dir": str(failed_dir), "target": str(output_dir),
-                    "failed_at": datetime.now().astimezone().isoformat(timespec="seconds")})
-
-    (work_dir / ERROR_JSON).write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (work_dir / ERROR_TEXT).write_text(_failure_message(summary, lang) + "\n", encoding="utf-8")
-
-    shutil.rmtree(failed_dir, ignore_errors=True)
-    work_dir.rename(failed_dir)
-    logger.error("notebook %s failed; summary in %s", summary["notebook"], failed_dir / ERROR_TEXT)
-    return failed_dir
-
-
-def _failure_message(summary: Mapping[str, object], lang: str) -> str:
-    index = summary["cell_index"]
-    if index is None:
-        where = MESSAGES("where_unknown", lang)
-    else:
-        where = MESSAGES("where_cell", lang, number=index + 1, index=index, count=summary["execution_count"])
-    return MESSAGES("failed", lang, notebook=summary["notebook"], where=where, ename=summary["ename"],
-                    evalue=summary["evalue"], failed_dir=summary.get("failed_dir", "-"),
-                    target=summary.get("target", "-"))
-
-
 def _publish_folder(work_dir: Path, output_dir: Path) -> None:
-    # Move the old folder aside, rename the new one in, then delete the old one: readers
-    # see either the old complete folder or the new complete folder, never a mix.
+    # Move the old folder aside, rename the new one in, then delete the old one. Readers see
+    # the old complete folder, the new complete folder, or for a moment between the two
+    # renames no folder, but never a mix of old and new files.
     previous = None
     if output_dir.exists():
         previous = output_dir.with_name(f".{output_dir.name}.previous-{uuid.uuid4().hex[:8]}")

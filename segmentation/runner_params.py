@@ -318,18 +318,21 @@ def convert_value(spec: ParameterSpec, value: object) -> object:
     Text converts as follows: ``str`` keeps it unchanged (``"00123"``,
     ``"nan"``); ``int`` accepts optionally signed digits only; ``float``
     accepts finite numbers only; ``bool`` accepts true/false, yes/no and 1/0
-    in any case. A value that is not text must already have the declared type.
+    in any case. A value that is not text must already have the declared type
+    (an int is accepted for a float), and a float must be finite.
 
     Raises
     ------
     ValueError
         If the value cannot be converted.
     """
-    if not isinstance(value, str):
-        if _matches_type(value, spec.type_name):
-            return float(value) if spec.type_name == "float" else value
+    if isinstance(value, str):
+        return _TEXT_CONVERTERS[spec.type_name](value)
+    if not _matches_type(value, spec.type_name):
         raise ValueError(f"{value!r} is not a {spec.type_name}")
-    return _TEXT_CONVERTERS[spec.type_name](value)
+    if spec.type_name == "float":
+        return _finite(float(value))
+    return value
 
 
 def _int_from_text(text: str) -> int:
@@ -339,9 +342,12 @@ def _int_from_text(text: str) -> int:
 
 
 def _float_from_text(text: str) -> float:
-    number = float(text)
+    return _finite(float(text))
+
+
+def _finite(number: float) -> float:
     if not math.isfinite(number):
-        raise ValueError(f"{text!r} is not a finite number")
+        raise ValueError(f"{number!r} is not a finite number")
     return number
 
 

@@ -6,12 +6,12 @@ from 2023-01-01 to 2024-06-30 Beijing time, so an ``as_of`` of 2024-06-30,
 the monthly review of 2024-06 and the quarterly review of 2024Q2 all have
 data. This module writes them and finds the default sample.
 
-A CSV sample folder holds
+A CSV sample folder contains
 
 * ``customers.csv`` in GBK with CRLF line ends, as Excel on Chinese
-  Windows writes it, and ``orders.csv``, ``tickets.csv``, ``followups.csv``,
-  ``overrides.csv`` in UTF-8 with a byte-order mark; headers are Chinese
-  aliases of :mod:`segmentation.schema`;
+  Windows writes it. ``orders.csv``, ``tickets.csv``, ``followups.csv`` and
+  ``overrides.csv`` are UTF-8 with a byte-order mark. Every header is a
+  Chinese alias from :mod:`segmentation.schema`;
 * ``sample_source.yaml``, the source file that declares the CSAT scale of
   each channel (phone and e-mail 1-5, chat 0-10); load the sample through it;
 * ``_truth/latent_segments.csv`` and ``_truth/problems.json`` (the
@@ -27,6 +27,7 @@ sample; the same arguments give byte-identical files.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -56,13 +57,14 @@ from .sample_generate import (
     merge_counts,
 )
 
-__all__ = ["default_sample_dir", "ensure_sample", "generate_sample", "generate_tables", "read_manifest",
-           "write_sample"]
+__all__ = ["default_sample_dir", "ensure_sample", "generate_sample", "generate_tables", "generator_revision",
+           "read_manifest", "write_sample"]
 
 logger = logging.getLogger(__name__)
 
-# Bump when the generator's output changes, so cached default samples are regenerated.
-SAMPLE_REVISION = 1
+# Modules whose code decides the sample's content; their hash names the generator revision.
+GENERATOR_MODULES = ("sample.py", "sample_generate.py", "sample_segments.py", "sample_events.py",
+                     "sample_records.py", "sample_export.py")
 FORMATS = ("csv", "parquet")
 SOURCE_FILE = "sample_source.yaml"
 TRUTH_FOLDER = "_truth"
@@ -84,12 +86,25 @@ MESSAGES = Catalog({
 })
 
 
+def generator_revision() -> str:
+    """Return the first 12 hex digits of a SHA-256 over the generator's source code.
+
+    Any edit to the generator gives a new revision, so a cached sample
+    written by older code is never taken for a current one.
+    """
+    digest = hashlib.sha256()
+    for name in GENERATOR_MODULES:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def default_sample_dir() -> Path:
     """Return the folder of the default sample.
 
     ``$SEGMENTATION_SAMPLE_DIR`` if set, else
-    ``$XDG_CACHE_HOME/segmentation/sample-<version>-r<revision>-seed42``
-    (``~/.cache`` when ``XDG_CACHE_HOME`` is unset).
+    ``$XDG_CACHE_HOME/segmentation/sample-<version>-<revision>-seed42``
+    (``~/.cache`` when ``XDG_CACHE_HOME`` is unset), where ``<revision>`` is
+    :func:`generator_revision`.
     """
     if os.environ.get(ENV_FOLDER):
         return Path(os.environ[ENV_FOLDER]).expanduser()
@@ -103,7 +118,7 @@ def _cache_root() -> Path:
 def _cache_name(n_customers: int, seed: int, fmt: str) -> str:
     from . import __version__
 
-    name = f"sample-{__version__}-r{SAMPLE_REVISION}-seed{seed}"
+    name = f"sample-{__version__}-{generator_revision()}-seed{seed}"
     if (n_customers, fmt) != (DEFAULT_CUSTOMERS, "csv"):
         name += f"-n{n_customers}-{fmt}"
     return name
@@ -128,7 +143,7 @@ def _check_target(folder: Path, lang: str) -> None:
 
 
 def _source_yaml(fmt: str) -> str:
-    """The sample's source file: file per table and the CSAT scale of each channel."""
+    """Return the text of the sample's source file: the file of each table and the CSAT scale of each channel."""
     suffix = ".csv" if fmt == "csv" else ".parquet"
     scales = "\n".join(f"      {channel}: [{low:g}, {high:g}]" for channel, (low, high) in CSAT_SCALES.items())
     tables = "\n".join(f"  {name}:\n    file: {name}{suffix}" for name in TABLES if name != "tickets")
@@ -213,7 +228,7 @@ def _manifest(n_customers: int, seed: int, fmt: str, inject: bool, rows: dict[st
               counts: dict[str, dict[str, int]]) -> dict:
     encodings = {f"{name}.csv": CSV_ENCODINGS.get(name, DEFAULT_CSV_ENCODING) for name in TABLES}
     return {
-        "revision": SAMPLE_REVISION, "seed": seed, "n_customers": n_customers, "format": fmt,
+        "revision": generator_revision(), "seed": seed, "n_customers": n_customers, "format": fmt,
         "start": DEFAULT_START, "end": DEFAULT_END, "timezone": "Asia/Shanghai",
         "problems_injected": inject, "encodings": encodings if fmt == "csv" else {},
         "csat_scales": {channel: list(scale) for channel, scale in CSAT_SCALES.items()},
@@ -300,7 +315,7 @@ def write_sample(folder: str | Path, n_customers: int = DEFAULT_CUSTOMERS, *, se
         ``csat_100``), written chunk by chunk for large samples.
     inject_problems : bool, optional
         Plant the known data problems. Default: True for CSV, False for
-        Parquet. A Parquet sample with problems holds the export text.
+        Parquet. A Parquet sample with problems contains the export text.
     lang : {"zh", "en"}
         Language of error messages.
 
@@ -312,7 +327,7 @@ def write_sample(folder: str | Path, n_customers: int = DEFAULT_CUSTOMERS, *, se
     Raises
     ------
     ParameterError
-        Invalid size or format, or ``folder`` holds files that are not a sample.
+        Invalid size or format, or ``folder`` contains files that are not a sample.
     """
     folder = Path(folder)
     inject = fmt == "csv" if inject_problems is None else bool(inject_problems)
@@ -325,8 +340,8 @@ def write_sample(folder: str | Path, n_customers: int = DEFAULT_CUSTOMERS, *, se
 
 def _matches(folder: Path, n_customers: int, seed: int, fmt: str) -> bool:
     manifest = read_manifest(folder)
-    wanted = {"revision": SAMPLE_REVISION, "n_customers": n_customers, "seed": seed, "format": fmt}
-    return all(manifest.get(key) == value for key, value in wanted.items())
+    expected = {"revision": generator_revision(), "n_customers": n_customers, "seed": seed, "format": fmt}
+    return all(manifest.get(key) == value for key, value in expected.items())
 
 
 def ensure_sample(folder: str | Path | None = None, *, n_customers: int = DEFAULT_CUSTOMERS,
@@ -352,8 +367,12 @@ def ensure_sample(folder: str | Path | None = None, *, n_customers: int = DEFAUL
     Notes
     -----
     Safe to call from several processes at once: each writes a private
-    staging folder and the first rename wins. A folder holding a sample of
-    other arguments or of an older generator revision is regenerated.
+    staging folder and the first rename wins. A folder that contains a
+    sample of other arguments or of another generator revision is
+    regenerated in place.
+
+    NOTE: replacing such an outdated sample moves the old folder away before
+    the new one is renamed in, so a reader at that moment finds no folder.
     """
     defaults = (n_customers, seed, fmt) == (DEFAULT_CUSTOMERS, DEFAULT_SEED, "csv")
     if folder is None:

@@ -1,21 +1,21 @@
-"""Orders, service tickets and follow-ups of the sample customers, drawn in bulk.
+"""Orders and service tickets of the sample customers, drawn in bulk.
 
-Events are drawn per (customer, month) cell: the count is Poisson with the
-customer's monthly rate (scaled by the trend and by the part of the month the
-customer is active), and the times are uniform over the active part of the
-month with a daytime hour. Everything is vectorised over cells and rows, so
-a million customers take one pass of numpy per table.
+Events are drawn per (customer, month) cell. The count is Poisson with the
+customer's monthly rate, scaled by the trend and by the part of the month the
+customer is active. The times are uniform over that active part, with a
+daytime hour. Every step is vectorised over cells and rows, with no Python
+loop per customer or per event.
 
 Conventions that hold for the whole file:
 
 * timestamps are ``numpy.datetime64[s]`` on the local wall clock
   (Asia/Shanghai), NaT where a value is missing;
 * first responses follow the service strategies of the classification
-  standard: VIP-like customers are answered within 15 minutes around the
-  clock, the others within 2 working hours, where working hours are
+  standard. VIP-like customers get a first response within 15 minutes
+  around the clock, the others within 2 working hours. Working hours are
   09:00-18:00 on Chinese workdays (statutory holidays off, make-up workdays
-  on, from the ``chinesecalendar`` package); ``breach_rate`` of a segment is
-  the share of tickets that miss the target;
+  on, from the ``chinesecalendar`` package). The ``breach_rate`` of a
+  segment is the share of its tickets that miss the target;
 * CSAT is drawn on a latent [0, 1] satisfaction that drops for a breached
   first response or a resolution slower than 72 hours, then written on the
   channel's scale (:data:`CSAT_SCALES`).
@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import CalendarCoverageError
+from .i18n import Catalog
 from .sample_segments import CHANNELS, ISSUE_TYPES, SEGMENTS, Period, Population
 
 CSAT_SCALES = {"电话": (1.0, 5.0), "在线客服": (0.0, 10.0), "邮件": (1.0, 5.0)}
@@ -40,6 +41,14 @@ ORDER_AMOUNT_SPREAD = 0.5
 VIP_TARGET = np.timedelta64(15 * 60, "s")
 WORKING_TARGET_SECONDS = 120 * 60
 OPEN_HOUR, CLOSE_HOUR = 9, 18
+MESSAGES = Catalog({
+    "not_covered": {
+        "zh": "样例区间需要 {first} 至 {last} 的节假日日历，但 chinesecalendar 缺少其中部分年份（{error}）；"
+              "请选择日历覆盖的年份，或升级 chinesecalendar。",
+        "en": "the sample period needs the holiday calendar from {first} to {last}, but chinesecalendar "
+              "lacks part of it ({error}); choose dates inside the covered years or upgrade chinesecalendar.",
+    },
+})
 # (product, gross margin) by amount band, CNY upper bounds of the bands.
 _PRODUCTS = (
     (300.0, (("配件耗材", 0.45), ("增值服务包", 0.55))),
@@ -174,8 +183,8 @@ def _products(rng: np.random.Generator, amount: np.ndarray) -> tuple[np.ndarray,
 def _with_refunds(rng: np.random.Generator, orders: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Append a negative refund line for some paid orders, dated 1 to 20 days later.
 
-    A refund is full or partial (10-50 %); refunds that would fall after the
-    period end are left out because the export would not have them yet.
+    A refund is full or partial (10-50 %). Refunds that would fall after the
+    period end are left out, because the export would not contain them yet.
     """
     paid = orders[(orders["status"] == "paid").to_numpy() & (rng.random(len(orders)) < REFUND_SHARE)]
     n = len(paid)
@@ -199,8 +208,8 @@ class WorkingClock:
     """Working seconds on Chinese workdays between ``OPEN_HOUR`` and ``CLOSE_HOUR``.
 
     ``to_working`` maps a wall-clock time to the working seconds elapsed
-    since the first day's opening; ``from_working`` is its inverse, giving the
-    earliest time at which that much working time has elapsed.
+    since the first day's opening. ``from_working`` is its inverse: it returns
+    the earliest time at which that much working time has elapsed.
 
     Raises
     ------
@@ -208,15 +217,12 @@ class WorkingClock:
         If a day lies outside the years the ``chinesecalendar`` package covers.
     """
 
-    def __init__(self, first_day: dt.date, last_day: dt.date) -> None:
+    def __init__(self, first_day: dt.date, last_day: dt.date, lang: str = "zh") -> None:
         try:
             workdays = chinese_calendar.get_workdays(first_day, last_day)
         except NotImplementedError as error:
-            raise CalendarCoverageError(
-                f"the sample period needs the holiday calendar from {first_day} to {last_day}, "
-                f"but chinesecalendar has no data for part of it ({error}); choose dates inside "
-                "the covered years or upgrade chinesecalendar"
-            ) from None
+            message = MESSAGES("not_covered", lang, first=first_day, last=last_day, error=error)
+            raise CalendarCoverageError(message) from None
         days = np.array(workdays, dtype="datetime64[D]").astype("datetime64[s]")
         self.opens = days + np.timedelta64(OPEN_HOUR * 3600, "s")
         self.day_seconds = (CLOSE_HOUR - OPEN_HOUR) * 3600
@@ -259,8 +265,8 @@ def draw_tickets(rng: np.random.Generator, population: Population, period: Perio
     """Draw the service tickets with first response, resolution, channel, issue type and CSAT.
 
     Tickets whose resolution falls after the period end are still open or
-    pending and have no resolution time; those not yet answered by the period
-    end have no first response either. Only resolved and closed tickets can
+    pending and have no resolution time. Those without a first response by
+    the period end have no first response time either. Only resolved and closed tickets can
     carry a CSAT score, and about ``CSAT_ANSWER_RATE`` of them do.
 
     Parameters
@@ -316,7 +322,7 @@ def _satisfaction(rng: np.random.Generator, base: np.ndarray, breach: np.ndarray
 
 
 def _with_csat(rng: np.random.Generator, tickets: pd.DataFrame, satisfaction: np.ndarray) -> pd.DataFrame:
-    """Write the latent satisfaction on each channel's scale for the tickets whose customer answered."""
+    """Write the latent satisfaction on each channel's scale for the tickets whose customer returned the survey."""
     low = tickets["channel"].map({name: scale[0] for name, scale in CSAT_SCALES.items()}).to_numpy(float)
     high = tickets["channel"].map({name: scale[1] for name, scale in CSAT_SCALES.items()}).to_numpy(float)
     finished = tickets["status"].isin(["resolved", "closed"]).to_numpy()

@@ -1,7 +1,7 @@
 """Writing the sample tables as a Chinese CRM export, with known data problems planted.
 
 The canonical tables of the generator are turned into text as a CRM would
-export them: Chinese headers that :mod:`segmentation.schema` knows as
+export them: Chinese headers that :mod:`segmentation.schema` lists as
 aliases, Chinese status words, naive Beijing timestamps ``YYYY-MM-DD
 HH:MM:SS``, amounts with two decimals. Then, when asked, a small fixed
 number of each problem the loader must handle is planted on distinct clean

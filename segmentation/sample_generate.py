@@ -1,9 +1,9 @@
 """Drawing the sample tables: customers, orders, tickets, follow-ups and overrides, in memory.
 
-``generate_tables`` returns typed canonical tables; ``generate_sample``
-returns them as the text of a Chinese CRM export with known data problems
-planted, plus the latent truth and the problem counts. Writing them to disk
-is :mod:`segmentation.sample`'s job.
+``generate_tables`` returns typed canonical tables. ``generate_sample``
+returns the same data as the text of a Chinese CRM export with known data
+problems planted, together with the latent truth and the problem counts.
+:mod:`segmentation.sample` writes them to disk.
 
 Conventions that hold for the whole file:
 
@@ -11,7 +11,8 @@ Conventions that hold for the whole file:
   ``(seed, chunk)`` with one spawned stream per part (see :func:`_streams`),
   so the same arguments give the same tables;
 * large samples are drawn in chunks of customers, each with its own
-  generators; a sample of one chunk is the same whichever way it is written;
+  generators. A sample that fits in one chunk is the same whichever way it
+  is written;
 * times are drawn as naive wall-clock ``datetime64[s]`` in Asia/Shanghai and
   made timezone-aware only in the canonical tables.
 """
@@ -71,11 +72,11 @@ def _period(start: str, end: str, lang: str) -> Period:
     return Period(first, last)
 
 
-def _clock(period: Period) -> WorkingClock:
+def _clock(period: Period, lang: str) -> WorkingClock:
     first = period.start.astype("datetime64[D]").item() - dt.timedelta(days=1)
     # Late first responses can reach into the weeks after the period, across a long holiday.
     last = period.end.astype("datetime64[D]").item() + dt.timedelta(days=45)
-    return WorkingClock(first, last)
+    return WorkingClock(first, last, lang)
 
 
 def _localise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -115,7 +116,7 @@ def _streams(seed: int, chunk: int) -> list[np.random.Generator]:
 
 def _generate_chunk(seed: int, chunk: int, n: int, period: Period, clock: WorkingClock, *,
                     offset: int, order_offset: int, ticket_offset: int) -> dict[str, pd.DataFrame]:
-    """Draw one chunk of customers with all their records, times naive local datetime64[s]."""
+    """Draw one chunk of customers with all their records; times are naive local datetime64[s]."""
     streams = _streams(seed, chunk)
     population = draw_population(streams[0], n, period, offset=offset,
                                  n_legacy_ids=N_LEGACY_IDS if chunk == 0 else 0,
@@ -176,7 +177,7 @@ def generate_tables(n_customers: int = DEFAULT_CUSTOMERS, *, seed: int = DEFAULT
     """
     check_size(n_customers, lang)
     period = _period(start, end, lang)
-    tables = _generate_chunk(seed, 0, n_customers, period, _clock(period),
+    tables = _generate_chunk(seed, 0, n_customers, period, _clock(period, lang),
                              offset=0, order_offset=0, ticket_offset=0)
     return _canonical(tables)
 
@@ -200,7 +201,7 @@ def iter_chunks(n_customers: int, *, seed: int = DEFAULT_SEED, start: str = DEFA
     """
     check_size(n_customers, lang)
     period = _period(start, end, lang)
-    clock = _clock(period)
+    clock = _clock(period, lang)
     order_offset = ticket_offset = 0
     for chunk, offset in enumerate(range(0, int(n_customers), int(chunk_customers))):
         size = min(int(chunk_customers), int(n_customers) - offset)
@@ -292,14 +293,15 @@ def generate_sample(n_customers: int = DEFAULT_CUSTOMERS, *, seed: int = DEFAULT
         ``customers, orders, tickets, followups, overrides``: canonical column
         names, every value text exactly as written to the CSV files (Chinese
         status words, naive Beijing times), missing values as NA.
-        ``latent_segments``: one row per customer drawn from a segment (test
-        accounts excluded) with ``customer_id``, ``segment`` (key of
-        :data:`~segmentation.sample_segments.SEGMENTS`), ``segment_name``,
-        ``vip_like``, ``propensity`` (standard-normal driver of the order
-        rate), ``trend`` (monthly log change of the order rate),
-        ``order_rate`` (orders a month, last 6 months), ``contact_rate``,
-        ``mean_amount`` (CNY an order), ``active_until`` (end of activity of
-        dormant customers, else NaT) and ``expected_spend_next_6m`` (CNY).
+        ``latent_segments``: one row per customer drawn from a segment, test
+        accounts excluded. Its columns are ``customer_id``, ``segment`` (key
+        of :data:`~segmentation.sample_segments.SEGMENTS`), ``segment_name``
+        and ``vip_like``. The latent drivers follow: ``propensity`` (the
+        standard-normal driver of the order rate), ``trend`` (monthly log
+        change of the order rate), ``order_rate`` (orders a month in the last
+        6 months), ``contact_rate``, ``mean_amount`` (CNY an order),
+        ``active_until`` (end of activity of dormant customers, else NaT) and
+        ``expected_spend_next_6m`` (CNY).
         ``problems``: ``table, problem, count``, the planted problems and the
         rows cleaning must treat specially.
 
@@ -310,23 +312,31 @@ def generate_sample(n_customers: int = DEFAULT_CUSTOMERS, *, seed: int = DEFAULT
     """
     check_size(n_customers, lang)
     period = _period(start, end, lang)
-    raw = _generate_chunk(seed, 0, n_customers, period, _clock(period), offset=0, order_offset=0, ticket_offset=0)
+    raw = _generate_chunk(seed, 0, n_customers, period, _clock(period, lang),
+                          offset=0, order_offset=0, ticket_offset=0)
     counts = _fact_counts(raw, period)
     text = to_text({name: raw[name] for name in TABLES})
 
     if inject_problems:
-        rng = _streams(seed, 0)[6]
-        clean_ids = set(raw["customers"].loc[raw["customers"]["status"] == "active", "customer_id"])
-        text["customers"], planted_customers = plant_customer_problems(rng, text["customers"])
-        text["orders"], planted_orders = plant_order_problems(rng, text["orders"], clean_ids)
-        text["tickets"], planted_tickets = plant_ticket_problems(rng, text["tickets"], clean_ids)
-        since = pd.Timestamp(period.month_edges[max(period.n_months - 6, 0)])
-        text["tickets"], utc_rows = write_chat_responses_in_utc(text["tickets"], since)
-        counts["customers"].update(planted_customers)
-        counts["orders"].update(planted_orders)
-        counts["tickets"].update(planted_tickets)
-        counts["tickets"]["first_response_utc"] = utc_rows
-
+        text = _plant_problems(_streams(seed, 0)[6], raw, text, counts, period)
     text["latent_segments"] = _localise(raw["latent_segments"])
     text["problems"] = _problem_frame(counts)
+    return text
+
+
+def _plant_problems(rng: np.random.Generator, raw: dict[str, pd.DataFrame], text: dict[str, pd.DataFrame],
+                    counts: dict[str, dict[str, int]], period: Period) -> dict[str, pd.DataFrame]:
+    """Plant the problems of every table in the export text and add their counts to ``counts``."""
+    customers = raw["customers"]
+    clean_ids = set(customers.loc[customers["status"] == "active", "customer_id"])
+    text["customers"], planted = plant_customer_problems(rng, text["customers"])
+    counts["customers"].update(planted)
+    text["orders"], planted = plant_order_problems(rng, text["orders"], clean_ids)
+    counts["orders"].update(planted)
+    text["tickets"], planted = plant_ticket_problems(rng, text["tickets"], clean_ids)
+    counts["tickets"].update(planted)
+
+    # The chat tool exports UTC since the start of the last 6 months.
+    since = pd.Timestamp(period.month_edges[max(period.n_months - 6, 0)])
+    text["tickets"], counts["tickets"]["first_response_utc"] = write_chat_responses_in_utc(text["tickets"], since)
     return text

@@ -1,7 +1,7 @@
 """Follow-up calls, label overrides and test accounts of the sample data.
 
-* Follow-ups: the standard asks for a proactive call to every VIP customer
-  each month. VIP-like customers (the ``key_account`` segment) get one call
+* Follow-ups: the classification standard requires a proactive call to
+  every VIP customer each month. VIP-like customers (the ``key_account`` segment) get one call
   in most months of their active range; ``FOLLOWUP_RATE`` of the months
   have one, so the rest are missing, as in a real call log.
 * Overrides: rows of the appeal channel, decided by a supervisor. The first
@@ -102,7 +102,7 @@ def draw_overrides(rng: np.random.Generator, population: Population, period: Per
     Requests fall 5 to 90 days before the period end and are decided 1 to 8
     hours later, except the first row (30 to 40 hours: a late decision). The
     second row was requested 60 to 90 days before the end and expired 30 days
-    after its decision; the others expire 180 days after the end or never.
+    after its decision. The others expire 180 days after the end or never.
 
     Returns
     -------

@@ -12,10 +12,10 @@ Conventions that hold for the whole file:
 * timestamps are ``numpy.datetime64[s]`` on the local wall clock of the
   sample (Asia/Shanghai, which has no daylight saving time since 1991, so a
   wall-clock second is a real second);
-* rates are per calendar month; a customer's order rate at month ``m``
-  (0-based from the period start) is ``order_rate * exp(trend * (m - ref))``
-  with ``ref`` the middle of the last 6 months, so ``order_rate`` is the
-  level the 6-month features see;
+* rates are per calendar month. A customer's order rate at month ``m``
+  (0-based from the period start) is ``order_rate * exp(trend * (m - ref))``,
+  where ``ref`` is the middle of the last 6 months, so ``order_rate`` is the
+  level that features over the last 6 months measure;
 * money is CNY.
 
 Every name, phone number and e-mail address is invented; e-mail domains are
@@ -64,8 +64,9 @@ class SegmentSpec:
     resolution_hours : float
         Median hours from first response to resolution.
     vip_like : bool
-        Answered around the clock within 15 minutes; the others are answered
-        within 2 working hours on Chinese workdays.
+        True when the service team responds around the clock within 15
+        minutes; otherwise it responds within 2 working hours on Chinese
+        workdays.
     dormant : bool
         All activity stops at a customer-specific date at least 3 months and
         10 days before the period end.
@@ -215,7 +216,7 @@ def _registration_times(rng: np.random.Generator, segment: np.ndarray, period: P
     """Most customers registered before the period; a quarter during its first year.
 
     A few growth customers are new in the first two months of the last six,
-    so the monthly review sees customers growing into their tier.
+    so the monthly review has customers growing into their tier.
     """
     n = len(segment)
     first_year_end = min(period.start + np.timedelta64(365, "D"), period.end - np.timedelta64(200, "D"))

@@ -88,8 +88,8 @@ def need_signal(features: pd.DataFrame) -> pd.Series:
     """Return the potential-demand signal: its share damped-weighted by contact volume.
 
     The share alone would rank one upgrade question above ten contacts of
-    which half ask about upgrades; ``log1p(contacts)`` lets volume count
-    without letting heavy callers swamp the share.
+    which half ask about upgrades. Weighting by ``log1p(contacts)`` lets
+    volume count without letting heavy callers swamp the share.
     """
     share = features["share_potential_demand"].fillna(0.0)
     return share * np.log1p(features["contacts"].fillna(0.0))
@@ -224,10 +224,11 @@ def tier_codes(score: np.ndarray, shares: Mapping[str, float]) -> np.ndarray:
     """Cut scores into tiers by share; return codes 0 (high), 1 (mid), 2 (low).
 
     The rule is the value-tier rule of :class:`~segmentation.tiers_value.ValueTierer`,
-    so score tiers and value tiers compare customer by customer: high when
-    fewer than ``shares["high"] * n`` customers score strictly more, low when
-    fewer than ``shares["low"] * n`` score strictly less, mid otherwise (also
-    when a tie block qualifies for both). Equal scores therefore share a tier.
+    so score tiers and value tiers compare customer by customer. A customer
+    is high when fewer than ``shares["high"] * n`` customers score strictly
+    more, and low when fewer than ``shares["low"] * n`` score strictly less.
+    Everyone else is mid, as is a tie block that qualifies for both. Equal
+    scores therefore share a tier.
 
     Parameters
     ----------
@@ -241,12 +242,13 @@ def tier_codes(score: np.ndarray, shares: Mapping[str, float]) -> np.ndarray:
     """
     score = np.asarray(score, dtype="float64")
     n = len(score)
-    ordered = np.sort(score)
-    greater = n - np.searchsorted(ordered, score, side="right")
-    smaller = np.searchsorted(ordered, score, side="left")
+    # "fewer than c customers score strictly more" is "score >= the ceil(c)-th largest score",
+    # so two partial sorts (O(n)) replace a full ranking.
+    high_count = int(np.ceil(shares["high"] * n - _COUNT_SLACK))
+    low_count = int(np.ceil(shares["low"] * n - _COUNT_SLACK))
+    high = score >= np.partition(score, n - high_count)[n - high_count] if high_count >= 1 else np.zeros(n, bool)
+    low = score <= np.partition(score, low_count - 1)[low_count - 1] if low_count >= 1 else np.zeros(n, bool)
 
-    high = greater < shares["high"] * n - _COUNT_SLACK
-    low = smaller < shares["low"] * n - _COUNT_SLACK
     codes = np.where(high, 0, np.where(low, 2, 1)).astype("int8")
     codes[high & low] = 1
     return codes

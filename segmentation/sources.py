@@ -49,15 +49,15 @@ MESSAGES = Catalog({
     "not_found": {"zh": "找不到数据源 {source}；请给出数据文件夹、数据源 YAML 文件或 sample。",
                   "en": "source {source} not found; pass a data folder, a source YAML file or 'sample'."},
     "bad_yaml": {"zh": "{where}不是有效的 YAML：{error}", "en": "{where}is not valid YAML: {error}"},
-    "not_mapping": {"zh": "{where}{key} 应为键值映射，实际是 {value!r}。",
-                    "en": "{where}{key} must be a mapping of keys, got {value!r}."},
-    "unknown_key": {"zh": "{where}{section} 中有未知的键 {key!r}；允许的键：{allowed}。请检查拼写或删除该键。",
-                    "en": "{where}unknown key {key!r} in {section}; allowed keys: {allowed}. "
+    "not_mapping": {"zh": "{where}{name} 应为键值映射，实际是 {value!r}。",
+                    "en": "{where}{name} must be a mapping of keys, got {value!r}."},
+    "unknown_key": {"zh": "{where}{section} 中有未知的键 {name!r}；允许的键：{allowed}。请检查拼写或删除该键。",
+                    "en": "{where}unknown key {name!r} in {section}; allowed keys: {allowed}. "
                           "Check the spelling or remove the key."},
-    "unknown_table": {"zh": "{where}未知的表 {key!r}；可用的表：{allowed}。",
-                      "en": "{where}unknown table {key!r}; tables: {allowed}."},
-    "unknown_column": {"zh": "{where}表 {table} 没有标准列 {key!r}（{section}）；标准列：{allowed}。",
-                       "en": "{where}table {table} has no canonical column {key!r} (in {section}); "
+    "unknown_table": {"zh": "{where}未知的表 {name!r}；可用的表：{allowed}。",
+                      "en": "{where}unknown table {name!r}; tables: {allowed}."},
+    "unknown_column": {"zh": "{where}表 {table} 没有标准列 {name!r}（{section}）；标准列：{allowed}。",
+                       "en": "{where}table {table} has no canonical column {name!r} (in {section}); "
                              "canonical columns: {allowed}."},
     "file_missing": {"zh": "{where}表 {table} 的文件 {path} 不存在；路径相对于数据源文件所在的文件夹。",
                      "en": "{where}file {path} of table {table} does not exist; paths are relative to "
@@ -68,17 +68,17 @@ MESSAGES = Catalog({
                          "实际为 {table}.derive_from = {value!r}。",
                    "en": "{where}only the customers table may use derive_from, and it must name another "
                          "table of this file that has a file; got {table}.derive_from = {value!r}."},
-    "bad_choice": {"zh": "{where}{key} 的值 {value!r} 无效；可选：{allowed}。",
-                   "en": "{where}{key} is {value!r}; allowed: {allowed}."},
-    "bad_zone": {"zh": "{where}{key} 的值 {value!r} 不是 IANA 时区，例如 Asia/Shanghai、Europe/London。",
-                 "en": "{where}{key} is {value!r}, not an IANA time zone such as Asia/Shanghai or Europe/London."},
-    "bad_scale": {"zh": "{where}{key} 应为 [最小值, 最大值]，且最小值小于最大值，实际为 {value!r}。",
-                  "en": "{where}{key} must be [min, max] with min below max, got {value!r}."},
+    "bad_choice": {"zh": "{where}{name} 的值 {value!r} 无效；可选：{allowed}。",
+                   "en": "{where}{name} is {value!r}; allowed: {allowed}."},
+    "bad_zone": {"zh": "{where}{name} 的值 {value!r} 不是 IANA 时区，例如 Asia/Shanghai、Europe/London。",
+                 "en": "{where}{name} is {value!r}, not an IANA time zone such as Asia/Shanghai or Europe/London."},
+    "bad_scale": {"zh": "{where}{name} 应为 [最小值, 最大值]，且最小值小于最大值，实际为 {value!r}。",
+                  "en": "{where}{name} must be [min, max] with min below max, got {value!r}."},
     "needs_widths": {"zh": "{where}表 {table} 的格式 fixed_width 需要 widths（每列的字符宽度）。",
                      "en": "{where}table {table} has format fixed_width, which needs 'widths' "
                            "(the character width of each column)."},
-    "not_for_table": {"zh": "{where}{key} 只能用于 {allowed} 表，不能用于 {table}。",
-                      "en": "{where}{key} applies to the {allowed} table only, not to {table}."},
+    "not_for_table": {"zh": "{where}{name} 只能用于 {allowed} 表，不能用于 {table}。",
+                      "en": "{where}{name} applies to the {allowed} table only, not to {table}."},
     "missing_column": {
         "zh": "{file}：表 {table} 缺少必需列 {column}（可用表头：{accepted}）。文件中的列：{existing}。{hint}"
               "请在数据源文件的 columns 中指定对应的列。",
@@ -154,7 +154,7 @@ def resolve_source(source: str | Path, lang: str = "zh") -> SourceSpec:
     if str(source) == "sample":
         from .sample import ensure_sample  # imported late: the sample is generated on first use
 
-        return folder_spec(ensure_sample(), lang)
+        source = ensure_sample(lang=lang)  # its source file (or folder); _truth/ in it is never read
     path = Path(source)
     if path.is_dir():
         return folder_spec(path, lang)
@@ -234,22 +234,23 @@ class _SpecChecker:
         self.lang = lang
         self.problems: list[Problem] = []
 
-    def fail(self, key: str, **fields: Any) -> None:
+    def fail(self, message_key: str, **fields: Any) -> None:
         where = MESSAGES("where", self.lang, file=self.path)
-        self.problems.append(_problem("source", key, MESSAGES(key, self.lang, where=where, **fields), self.path))
+        message = MESSAGES(message_key, self.lang, where=where, **fields)
+        self.problems.append(_problem("source", message_key, message, self.path))
 
     def mapping(self, value: Any, key: str) -> Mapping[str, Any]:
         if value is None:
             return {}
         if not isinstance(value, Mapping):
-            self.fail("not_mapping", key=key, value=value)
+            self.fail("not_mapping", name=key, value=value)
             return {}
         return value
 
     def keys(self, given: Mapping[str, Any], allowed: tuple[str, ...], section: str) -> None:
         for key in given:
             if key not in allowed:
-                self.fail("unknown_key", key=key, section=section, allowed=", ".join(allowed))
+                self.fail("unknown_key", name=key, section=section, allowed=", ".join(allowed))
 
     def zone(self, value: Any, key: str) -> str | None:
         if value is None:
@@ -257,7 +258,7 @@ class _SpecChecker:
         try:
             ZoneInfo(str(value))
         except (ZoneInfoNotFoundError, ValueError):
-            self.fail("bad_zone", key=key, value=value)
+            self.fail("bad_zone", name=key, value=value)
             return None
         return str(value)
 
@@ -265,7 +266,7 @@ class _SpecChecker:
         numbers = isinstance(value, (list, tuple)) and len(value) == 2 and all(
             isinstance(item, (int, float)) and not isinstance(item, bool) for item in value)
         if not numbers or value[0] >= value[1]:
-            self.fail("bad_scale", key=key, value=value)
+            self.fail("bad_scale", name=key, value=value)
             return DEFAULT_CSAT_SCALE
         return float(value[0]), float(value[1])
 
@@ -276,7 +277,7 @@ class _SpecChecker:
         tables_raw = self.mapping(raw.get("tables"), "tables")
         for table in tables_raw:
             if table not in SCHEMAS:
-                self.fail("unknown_table", key=table, allowed=", ".join(SCHEMAS))
+                self.fail("unknown_table", name=table, allowed=", ".join(SCHEMAS))
         tables = {table: self.table(table, self.mapping(spec, f"tables.{table}"), tables_raw)
                   for table, spec in tables_raw.items() if table in SCHEMAS}
         na_values = raw.get("na_values")
@@ -338,19 +339,19 @@ class _SpecChecker:
 
     def choice(self, value: Any, allowed: tuple[str, ...], key: str) -> None:
         if value is not None and value not in allowed:
-            self.fail("bad_choice", key=key, value=value, allowed=", ".join(allowed))
+            self.fail("bad_choice", name=key, value=value, allowed=", ".join(allowed))
 
     def canonical(self, schema: TableSchema, names: Mapping[str, Any], section: str, allow_star: bool) -> None:
         for name in names:
             if name not in schema.names and not (allow_star and name == "*"):
-                self.fail("unknown_column", table=schema.name, key=name, section=section,
+                self.fail("unknown_column", table=schema.name, name=name, section=section,
                           allowed=", ".join(schema.names))
 
     def csat(self, table: str, raw: Any) -> tuple[tuple[float, float], dict[str, tuple[float, float]]]:
         if raw is None:
             return DEFAULT_CSAT_SCALE, {}
         if table != "tickets":
-            self.fail("not_for_table", key="csat_scale", allowed="tickets", table=table)
+            self.fail("not_for_table", name="csat_scale", allowed="tickets", table=table)
         if not isinstance(raw, Mapping):
             return self.scale(raw, f"tables.{table}.csat_scale"), {}
         default = self.scale(raw["default"], "csat_scale.default") if "default" in raw else DEFAULT_CSAT_SCALE
@@ -362,11 +363,11 @@ class _SpecChecker:
         if raw is None:
             return None
         if table != "orders":
-            self.fail("not_for_table", key="amount_from", allowed="orders", table=table)
+            self.fail("not_for_table", name="amount_from", allowed="orders", table=table)
         raw = self.mapping(raw, "amount_from")
         self.keys(raw, ("quantity", "unit_price"), "amount_from")
         if set(raw) != {"quantity", "unit_price"}:
-            self.fail("not_mapping", key="amount_from {quantity, unit_price}", value=dict(raw))
+            self.fail("not_mapping", name="amount_from {quantity, unit_price}", value=dict(raw))
         return {key: str(value) for key, value in raw.items()}
 
     def prefix_rule(self, table: str, raw: Any) -> dict[str, str] | None:
@@ -423,9 +424,10 @@ def resolve_columns(
         if match is not None:
             mapping[column.name] = match
 
+    unmapped = [header for header in headers if header not in mapping.values()]
     for column in _required(spec):
         if column not in mapping and spec.columns.get(column) is None:
-            problems.append(_missing(spec.table, column, file, headers, lang))
+            problems.append(_missing(spec.table, column, file, headers, lang, unmapped=unmapped))
     for key, header in _helper_headers(spec).items():
         if header not in headers:
             problems.append(_missing(spec.table, key, file, headers, lang, header=header))
@@ -450,22 +452,28 @@ def _required(spec: TableSpec) -> list[str]:
     return [column for column in schema.required if column not in supplied]
 
 
-def _missing(table: str, column: str, file: str, headers: list[str], lang: str, header: str | None = None) -> Problem:
-    target = header or column
-    candidates = {normalise_header(h): h for h in headers}
-    close = difflib.get_close_matches(normalise_header(target), list(candidates), n=1, cutoff=0.5)
-    if not close and header is None:
-        for alias in SCHEMAS[table].column(column).aliases:
-            close = difflib.get_close_matches(normalise_header(alias), list(candidates), n=1, cutoff=0.6)
-            if close:
-                break
-    hint = MESSAGES("closest", lang, match=candidates[close[0]]) if close else ""
+def _missing(table: str, column: str, file: str, headers: list[str], lang: str, header: str | None = None,
+             unmapped: list[str] | None = None) -> Problem:
+    names = [header] if header is not None else [column, *SCHEMAS[table].column(column).aliases]
+    close = _closest_header(names, headers if unmapped is None else unmapped)
+    hint = MESSAGES("closest", lang, match=close) if close else ""
     existing = ", ".join(headers)
     if header is not None:
         message = MESSAGES("mapped_missing", lang, file=file, table=table, column=column, header=header,
                            existing=existing, hint=hint)
     else:
-        accepted = ", ".join((column, *SCHEMAS[table].column(column).aliases))
         message = MESSAGES("missing_column", lang, file=file, table=table, column=column,
-                           accepted=accepted, existing=existing, hint=hint)
-    return Problem(table=table, kind="missing_column", message=message, file=file, column=target, fatal=True)
+                           accepted=", ".join(names), existing=existing, hint=hint)
+    return Problem(table=table, kind="missing_column", message=message, file=file, column=header or column,
+                   fatal=True)
+
+
+def _closest_header(names: list[str], headers: list[str], cutoff: float = 0.5) -> str | None:
+    """Return the header most similar to any of ``names`` (difflib ratio at least ``cutoff``)."""
+    best, best_score = None, cutoff
+    for header in headers:
+        for name in names:
+            score = difflib.SequenceMatcher(None, normalise_header(name), normalise_header(header)).ratio()
+            if score > best_score or (score == best_score and best is None):
+                best, best_score = header, score
+    return best

@@ -3,8 +3,8 @@
 Conventions that hold for the whole file:
 
 * Tier columns are ordered pandas Categoricals whose categories are every
-  tier in its defined order (``high, mid, low``; the need types, then
-  ``none``), so a per-tier table keeps an empty tier as a zero row.
+  tier in its defined order: ``high, mid, low``, or the need types followed
+  by ``none``. A per-tier table therefore keeps an empty tier as a zero row.
 * Activity thresholds are inclusive: a rate exactly at ``high_min_per_month``
   is high. Counts are compared with ``threshold * window months`` rather than
   dividing, so 18 contacts in six months is exactly 3 a month.
@@ -113,7 +113,7 @@ def activity_tiers(features: pd.DataFrame, activity: ActivityConfig, *, basis: s
     A rate at or above ``activity.high_min_per_month`` is high, at or above
     ``mid_min_per_month`` mid, else low. A customer with no contact (or
     order, on the orders basis) in the last ``recency_months`` calendar months
-    before ``as_of`` is low whatever the rate; ``recency_months = 0`` turns
+    before ``as_of`` is low whatever the rate. ``recency_months = 0`` turns
     that rule off.
 
     Parameters

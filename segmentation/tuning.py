@@ -9,8 +9,9 @@ Conventions that hold for the whole file:
   ``fold.scores.matrix @ weights.T`` of shape (n, k), so a grid costs one
   product plus one ranking per column;
 * objectives are "higher is better" and are averaged over the folds
-  (rolling origin); label change is the share of current customers whose
-  score tier differs from the tier under the configured weights;
+  (rolling origin);
+* label change is the share of current customers whose score tier differs
+  from their tier under the configured weights;
 * every random draw comes from one ``numpy.random.Generator`` seeded by the
   caller.
 """
@@ -34,14 +35,13 @@ from .backtest import (
     DEFAULT_HORIZON,
     Fold,
     build_fold,
-    capture_curve,
     compare_schemes,
     default_cutoffs,
     features_at,
 )
 from .classify import default_as_of
-from .config import SCORE_DIMENSIONS, VALUE_TIERS, Config
-from .errors import ParameterError
+from .config import SCORE_DIMENSIONS, VALUE_TIERS, Config, parse_window
+from .errors import ConfigError, ParameterError
 from .schema import Tables
 from .scoring import DimensionScores, dimension_scores, tier_codes, weight_vector
 
@@ -121,6 +121,22 @@ def _check_objective(objective: str) -> str:
     return objective
 
 
+def check_parameters(objective: str, step: float, horizon: str) -> None:
+    """Validate a tuning run's objective, grid step and horizon before any data is read.
+
+    Raises
+    ------
+    ParameterError
+        Naming the first invalid value and what is allowed.
+    """
+    _check_objective(objective)
+    _grid_parts(step)
+    try:
+        parse_window(horizon)
+    except ConfigError as error:
+        raise ParameterError(f"horizon: {error}") from None
+
+
 def objective_values(scores: np.ndarray, outcomes: pd.DataFrame, objective: str) -> np.ndarray:
     """Evaluate ``objective`` for every column of a score matrix.
 
@@ -141,12 +157,34 @@ def objective_values(scores: np.ndarray, outcomes: pd.DataFrame, objective: str)
     _check_objective(objective)
     spend = outcomes["next_spend"].to_numpy(dtype="float64")
     if objective in CAPTURE_FRACTIONS:
-        fraction = [CAPTURE_FRACTIONS[objective]]
-        return np.array([capture_curve(column, spend, fraction)[0] for column in scores.T])
+        return _capture_columns(scores, spend, CAPTURE_FRACTIONS[objective])
     ranks = rankdata(scores, axis=0)
     if objective == "spearman":
         return _pearson_columns(ranks, rankdata(spend))
     return _auc_columns(ranks, outcomes["retained"].to_numpy(dtype=bool))
+
+
+def _capture_columns(scores: np.ndarray, spend: np.ndarray, fraction: float) -> np.ndarray:
+    """Column-wise :func:`~segmentation.backtest.capture_curve` at one fraction, without sorting.
+
+    The customer at position ``ceil(fraction * n)`` from the top sets a
+    threshold. Customers above it count fully, and the tie block at it counts
+    in proportion to the slots left, exactly as the interpolated curve does.
+    """
+    spend = np.clip(spend, 0.0, None)
+    total = spend.sum()
+    n = len(spend)
+    slots = fraction * n
+    if total <= 0 or n == 0:
+        return np.full(scores.shape[1], np.nan)
+    if slots <= 0:
+        return np.zeros(scores.shape[1])
+
+    kth = n - int(np.ceil(slots - 1e-9))
+    threshold = np.partition(scores, kth, axis=0)[kth]
+    above, tied = scores > threshold, scores == threshold
+    tie_fraction = (slots - above.sum(axis=0)) / tied.sum(axis=0)
+    return (spend @ above + tie_fraction * (spend @ tied)) / total
 
 
 def _pearson_columns(ranks: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -268,12 +306,19 @@ class SearchResult:
     intervals : DataFrame
         See :func:`weight_intervals`.
     objective : str
+    step : float
+        Spacing of the coarse grid.
+    n_boot, seed : int
+        Bootstrap replicates and their seed.
     """
 
     grid: pd.DataFrame
     recommended: dict[str, float]
     intervals: pd.DataFrame
     objective: str
+    step: float
+    n_boot: int
+    seed: int
 
 
 def search_weights(folds: Sequence[Fold], current: np.ndarray, reference: Mapping[str, float],
@@ -314,7 +359,8 @@ def search_weights(folds: Sequence[Fold], current: np.ndarray, reference: Mappin
     logger.info("searched %d weight vectors; best %s = %.4f", len(table), objective,
                 table.loc[best, "objective_mean"])
     return SearchResult(grid=table, recommended=dict(zip(SCORE_DIMENSIONS, recommended.round(6).tolist())),
-                        intervals=weight_intervals(recommended, samples), objective=objective)
+                        intervals=weight_intervals(recommended, samples), objective=objective, step=step,
+                        n_boot=n_boot, seed=seed)
 
 
 def _score_points(folds: Sequence[Fold], weights: np.ndarray, stage: str, current: np.ndarray,

@@ -3,8 +3,9 @@
 Conventions that hold for the whole file:
 
 * every function takes a :class:`~segmentation.tuning.TuningResult` and a
-  ``lang``; tables come back with display headers and values rounded to 4
-  decimals, so notebook outputs are stable text;
+  ``lang``;
+* tables come back with display headers and values rounded to 4 decimals,
+  so notebook outputs are stable text;
 * drawing helpers take an optional ``ax``, return the ``Axes`` they drew on
   and pin the packaged CJK font on their figure
   (:func:`segmentation.plots.pin_cjk_font`) without touching global state;
@@ -30,7 +31,7 @@ from .tuning import TuningResult, label_changes
 logger = logging.getLogger(__name__)
 
 DECIMALS = 4
-LIFT_FRACTIONS = tuple(np.round(np.linspace(0, 1, 21), 2))
+LIFT_FRACTIONS = tuple(round(float(x), 2) for x in np.linspace(0, 1, 21))
 SCHEME_ORDER = ("rule_table", "rfm", "equal_weights", "configured", "tuned")
 
 MESSAGES = Catalog({
@@ -81,7 +82,87 @@ MESSAGES = Catalog({
     "tier_high": {"zh": "高", "en": "high"},
     "tier_mid": {"zh": "中", "en": "mid"},
     "tier_low": {"zh": "低", "en": "low"},
+    "intro": {
+        "zh": "数据源 `{source}`：当前 {customers} 位客户。回测时点 {cutoffs}；每个时点只用当时及以前的数据打分，"
+              "再用其后 {horizon} 内实际发生的消费、留存、价值升级和 CSAT 检验。调优目标：{objective}；"
+              "权重网格步长 {step}，共评估 {points} 组权重。",
+        "en": "Source `{source}`: {customers} customers now. Cut-offs {cutoffs}: at each one the score uses only "
+              "data up to that date and is judged on the spend, retention, value upgrades and CSAT of the "
+              "following {horizon}. Objective: {objective}; weight grid step {step}, {points} weight vectors "
+              "evaluated.",
+    },
+    "dimensions": {"zh": "可计算的维度：{available}。", "en": "Dimensions the data supports: {available}."},
+    "missing_dimensions": {
+        "zh": "无法计算的维度：{missing}（数据缺少相应的订单或工单），其权重固定为 0。",
+        "en": "Dimensions the data cannot support: {missing} (no orders or tickets for them); their weight is 0.",
+    },
+    "notes": {"zh": "数据提示：", "en": "Data notes:"},
+    "lift_text": {
+        "zh": "## 下期消费捕获曲线\n\n曲线越靠左上，得分越早覆盖下期的大额消费。虚线是随机排序。",
+        "en": "## Capture of next-period spend\n\nThe further up and left a curve runs, the sooner the score "
+              "reaches next period's big spenders. The dashed line is random order.",
+    },
+    "pareto_text": {
+        "zh": "## 预测力与标签稳定性\n\n每个灰点是一组权重。前沿上的权重无法在不增加层级变动的情况下进一步提高预测力。",
+        "en": "## Predictive power against label stability\n\nEach grey point is one weight vector. Weights on "
+              "the front cannot predict better without moving more customers between tiers.",
+    },
+    "weights_text": {
+        "zh": "## 推荐权重\n\n推荐权重使 {objective} 在各回测时点的平均值最高；区间来自对客户的 {n_boot} 次自助重抽样（种子 {seed}）。",
+        "en": "## Recommended weights\n\nThe recommended weights maximise the mean {objective} over the cut-offs; "
+              "the intervals come from {n_boot} bootstrap resamples of customers (seed {seed}).",
+    },
+    "baselines_text": {
+        "zh": "## 与基准方案对比\n\n第一张表是各方案前10%客户捕获的下期消费占比；第二张表是全部指标在各回测时点的均值、最小值和最大值。",
+        "en": "## Against the baselines\n\nThe first table is each scheme's top-10% capture of next-period spend; "
+              "the second gives every metric's mean, min and max over the cut-offs.",
+    },
+    "changes_text": {
+        "zh": "## 层级会变化的客户\n\n采用推荐权重后，{count} 位客户（{share:.1%}）的得分层级会改变。下表按客户ID列出前 {limit} 位，只含ID和分数。",
+        "en": "## Customers whose tier would change\n\nUnder the recommended weights {count} customers ({share:.1%}) "
+              "change score tier. The table lists the first {limit} by id, with ids and scores only.",
+    },
+    "yaml_text": {
+        "zh": "## 配置片段\n\n把下面的片段写入配置文件并用 `--config` 传入，定时运行即使用推荐权重。",
+        "en": "## Configuration fragment\n\nPut the fragment below in a configuration file and pass it with "
+              "`--config`, so scheduled runs use the recommended weights.",
+    },
+    "yaml_written": {"zh": "已写入 {name}", "en": "written to {name}"},
 })
+
+
+def intro_markdown(result: TuningResult, source: str, lang: str = "zh") -> str:
+    """Return the opening paragraph: source, cut-offs, horizon, objective, dimensions and data notes.
+
+    ``source`` is shown as given, so a machine-specific cache path never appears.
+    """
+    check_lang(lang)
+    grid = result.search.grid
+    text = MESSAGES("intro", lang, source=source, customers=len(result.current.frame),
+                    cutoffs=", ".join(str(fold.cutoff.date()) for fold in result.folds), horizon=result.horizon,
+                    objective=MESSAGES(result.search.objective, lang), step=f"{result.search.step:g}", points=len(grid))
+    available = result.current.available
+    parts = [text, MESSAGES("dimensions", lang, available=", ".join(MESSAGES(dim, lang) for dim in available))]
+    missing = [MESSAGES(dim, lang) for dim in SCORE_DIMENSIONS if dim not in available]
+    if missing:
+        parts.append(MESSAGES("missing_dimensions", lang, missing=", ".join(missing)))
+    if result.notes:
+        parts.append(MESSAGES("notes", lang) + "\n\n" + "\n".join(f"- {note}" for note in result.notes))
+    return "\n\n".join(parts)
+
+
+def section_markdown(result: TuningResult, key: str, lang: str = "zh", *, limit: int = 20) -> str:
+    """Return the heading and explanation of one report section (``lift``, ``pareto``, ``weights``,
+    ``baselines``, ``changes`` or ``yaml``)."""
+    objective = MESSAGES(result.search.objective, lang)
+    if key == "weights":
+        return MESSAGES("weights_text", lang, objective=objective, n_boot=result.search.n_boot,
+                        seed=result.search.seed)
+    if key == "changes":
+        count = len(label_changes(result))
+        return MESSAGES("changes_text", lang, count=count, share=count / max(len(result.current.frame), 1),
+                        limit=limit)
+    return MESSAGES(f"{key}_text", lang)
 
 
 def scheme_names(lang: str = "zh") -> dict[str, str]:

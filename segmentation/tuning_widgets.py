@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
 
 from .backtest import capture_curve
 from .config import SCORE_DIMENSIONS, VALUE_TIERS
@@ -84,7 +85,7 @@ class PanelData:
 
 @dataclass(frozen=True)
 class PanelState:
-    """What the panel shows for one slider setting.
+    """Panel figures for one slider setting.
 
     Attributes
     ----------
@@ -204,16 +205,18 @@ def _refresh(data: PanelData, result: TuningResult, sliders: Mapping[str, widget
     except ParameterError as error:
         summary.value = str(error)
         return
-    top10 = float(capture_curve(data.lift_matrix @ state.weights, data.lift_spend, [0.1])[0])
+    top10 = float(state.capture[LIFT_FRACTIONS.index(0.1)])
     summary.value = summary_html(state, len(data.matrix), top10, lang)
     with chart:
         chart.clear_output(wait=True)
-        _draw_panel_lift(data, result, state, lang)
+        figure = _draw_panel_lift(data, result, state, lang)
         plt.show()
+    # Outside the inline backend show() keeps the figure open, so close it to free memory.
+    plt.close(figure)
 
 
-def _draw_panel_lift(data: PanelData, result: TuningResult, state: PanelState, lang: str) -> None:
-    _, ax = new_figure(figsize=(6.5, 3.6))
+def _draw_panel_lift(data: PanelData, result: TuningResult, state: PanelState, lang: str) -> Figure:
+    figure, ax = new_figure(figsize=(6.5, 3.6))
     for key in ("configured", "tuned"):
         curve = capture_curve(data.lift_matrix @ weight_vector(result.weight_sets[key]), data.lift_spend,
                               LIFT_FRACTIONS)
@@ -224,4 +227,5 @@ def _draw_panel_lift(data: PanelData, result: TuningResult, state: PanelState, l
     ax.set_xlabel(PLOT_MESSAGES("lift_x", lang))
     ax.set_ylabel(PLOT_MESSAGES("lift_y", lang))
     ax.legend(loc="lower right")
-    pin_cjk_font(ax.figure)
+    pin_cjk_font(figure)
+    return figure

@@ -43,8 +43,8 @@ def resolve_as_of(as_of: object, timezone: str, lang: str = "zh") -> pd.Timestam
     """Return ``as_of`` as a timezone-aware instant in ``timezone``.
 
     A date-only string (``"2024-06-30"``) or a :class:`datetime.date` means the
-    last nanosecond of that local day. A naive time is read in ``timezone``;
-    an aware one is converted to it.
+    last nanosecond of that local day. A naive time is read in ``timezone``,
+    and an aware one is converted to it.
 
     Raises
     ------

@@ -2,10 +2,10 @@
 
 Six customers spent nothing and four spent 120, 380, 950 and 5200. With the
 intended shares 10% / 60% / 30%, quantile cut points fall on the same value.
-The expected result is written out by hand: no exception, equal contributions
-share a tier, the real shares 10% / 30% / 60% are reported next to the
-intended ones with a warning about the low tier, and shuffling rows changes
-nothing.
+The expected result is written out by hand. There is no exception, and equal
+contributions share a tier. The real shares 10% / 30% / 60% are reported next
+to the intended ones, with a warning about the low tier. Shuffling rows
+changes nothing.
 """
 
 from __future__ import annotations

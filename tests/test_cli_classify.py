@@ -29,7 +29,6 @@ from segmentation.cli import main
 SPEND = {"C001": 50000, "C002": 6000, "C003": 5000, "C004": 4000, "C005": 3000, "C006": 2000,
          "C007": 1000, "C008": 500, "C009": 100}
 CONTACTS = {"C001": (20, 4), "C002": (0, 6)}  # (after-sales, product questions) in the window
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
@@ -191,18 +190,25 @@ def test_classify_bad_override_row(tmp_path, capsys):
     overrides = [
         {"customer_id": "C001", "label": "vip", "reason": "r", "approved_by": "A",
          "requested_at": "2024-06-01 09:00", "decided_at": "2024-06-01 10:00", "expires_at": ""},
-        {"customer_id": "C404", "label": "gold", "reason": "r", "approved_by": "A",
+        {"customer_id": "C404", "label": "vip", "reason": "r", "approved_by": "A",
          "requested_at": "2024-06-01 09:00", "decided_at": "2024-06-01 10:00", "expires_at": ""},
+        {"customer_id": "C002", "label": "gold", "reason": "r", "approved_by": "A",
+         "requested_at": "2024-06-01 09:00", "decided_at": "2024-06-01 10:00", "expires_at": ""},
+        {"customer_id": "C003", "label": "vip", "reason": "r", "approved_by": "A",
+         "requested_at": "2024-06-01 09:00", "decided_at": "2024-06-01 10:00", "expires_at": "someday"},
     ]
     source = make_source(tmp_path / "data", overrides=overrides)
 
     status = run_cli("--lang", "en", "classify", source, "--as-of", "2024-06-30", "--out", tmp_path / "x.csv")
 
     assert status == 1
-    errors = capsys.readouterr().err
-    assert "customer 'C404' is not among the classified customers" in errors
-    assert "label 'gold' is not defined" in errors
-    assert "line 3" in errors
+    errors = capsys.readouterr().err.splitlines()
+    assert errors[0] == "the data has 3 fatal problem(s):"
+    assert "line 3: customer 'C404' is not among the classified customers" in errors[1]
+    assert "line 4: label 'gold' is not defined" in errors[2]
+    assert "line 5" in errors[3]
+    assert "'someday'" in errors[3]
+    assert not (tmp_path / "x.csv").exists()
 
 
 def test_classify_quarantine(source, tmp_path, capsys):

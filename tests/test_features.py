@@ -283,7 +283,7 @@ def test_naive_timestamps_rejected(config):
     bad = orders([("C1", "2024-02-01", 10, "paid")])
     bad["order_date"] = bad["order_date"].dt.tz_localize(None)
 
-    with pytest.raises(ValueError, match="orders.order_date holds timezone-naive timestamps"):
+    with pytest.raises(ValueError, match="orders.order_date contains timezone-naive timestamps"):
         build_features(Tables(customers("C1"), bad), AS_OF, "6M", config, lang="en")
 
 

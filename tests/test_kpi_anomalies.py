@@ -140,9 +140,9 @@ def test_vip_followups_missing_months():
     section = vip_followup_section(quarter(tables))
 
     expected = pd.DataFrame({
-        "customer_id": ["V2", "V3"],
-        "missed_months": [2, 3],
-        "months": ["2024-05, 2024-06", "2024-04, 2024-05, 2024-06"],
+        "customer_id": ["V3", "V2"],
+        "missed_months": [3, 2],
+        "months": ["2024-04, 2024-05, 2024-06", "2024-05, 2024-06"],
     }).astype({"customer_id": "str", "missed_months": "int64", "months": "str"})
     pd.testing.assert_frame_equal(section.table, expected)
     assert section.notes["vip_customers"] == 5

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from segmentation.config import load_config
 from segmentation.errors import ConfigError
+from segmentation.tiers_value import ValueTierer
 from segmentation.scoring import (
     NEUTRAL_SCORE,
     compare_tiers,
@@ -170,3 +171,15 @@ def test_equal_scores_share_a_tier(values):
     codes = tier_codes(score, SHARES)
     for value in np.unique(score):
         assert len(set(codes[score == value])) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=6), min_size=1, max_size=50),
+       st.sampled_from([SHARES, {"high": 0.2, "mid": 0.5, "low": 0.3}, {"high": 0.0, "mid": 1.0, "low": 0.0}]))
+def test_tiers_match_value_tierer(values, shares):
+    score = np.array(values, dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        standard = ValueTierer(shares=shares).fit(score.reshape(-1, 1)).transform(score.reshape(-1, 1)).ravel()
+
+    assert [("high", "mid", "low")[code] for code in tier_codes(score, shares)] == standard.tolist()

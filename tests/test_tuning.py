@@ -28,6 +28,7 @@ from segmentation.tuning import (
     weights_yaml,
     write_weights_yaml,
 )
+from segmentation.tuning_widgets import PanelData, build_panel, normalise_weights, recompute, tier_shares
 
 TZ = "Asia/Shanghai"
 SHARES = {"high": 0.1, "mid": 0.6, "low": 0.3}
@@ -280,3 +281,56 @@ def test_label_changes_lists_ids_and_scores(planted_result):
     assert changes["customer_id"].is_monotonic_increasing
     same = label_changes(planted_result, planted_result.weight_sets["configured"])
     assert same.empty
+
+
+def small_panel() -> PanelData:
+    matrix = np.array([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9], [0.2, 0.8], [0.5, 0.5]] * 2)
+    matrix = np.hstack([matrix, np.full((10, 2), 0.5)])
+    spend = np.array([100.0, 80.0, 0.0, 0.0, 10.0] * 2)
+    return PanelData(matrix=matrix, reference=np.array([1.0, 0.0, 0.0, 0.0]), lift_matrix=matrix,
+                     lift_spend=spend, available=("value", "activity"))
+
+
+def test_recompute_reference_weights():
+    state = recompute(small_panel(), {"value": 2.0}, SHARES, fractions=(0.2, 0.4, 1.0))
+
+    assert state.weights.tolist() == [1.0, 0.0, 0.0, 0.0]
+    # Nobody scores more than the two customers tied at 0.9, so both are high although 10% is one customer.
+    assert state.tier_counts.tolist() == [2, 4, 4]
+    assert state.label_changes == 0
+    np.testing.assert_allclose(state.capture, [200 / 380, 360 / 380, 1.0])
+
+
+def test_recompute_opposite_weights_move_tiers():
+    state = recompute(small_panel(), {"activity": 1.0}, SHARES, fractions=(0.2,))
+
+    assert state.tier_counts.tolist() == [2, 4, 4]
+    assert state.label_changes == 8
+    assert state.capture.tolist() == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: normalise_weights({"value": 0.0}, "en"), "the weights sum to 0"),
+        (lambda: tier_shares(0.5, 0.6, "en"), "add up to more than 1"),
+    ],
+    ids=["zero-weights", "shares-above-one"],
+)
+def test_panel_input_errors(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call()
+
+
+def test_build_panel_updates_on_slider(planted_result):
+    panel = build_panel(planted_result, lang="en")
+    summary = panel.children[1]
+    loyalty = panel.children[0].children[0].children[3]
+    before = summary.value
+
+    loyalty.value = 1.0
+
+    others = sum(weight for dim, weight in planted_result.search.recommended.items() if dim != "loyalty")
+    assert "customers changing tier" in before
+    assert summary.value != before
+    assert f"loyalty {1.0 / (1.0 + others):.2f}" in summary.value

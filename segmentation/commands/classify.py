@@ -22,7 +22,7 @@ from ..errors import ParameterError
 from ..export import FORMATS, output_format
 from ..i18n import Catalog
 from ..loading import load_source
-from ..overrides import summarize_overrides
+from ..overrides import check_loaded_overrides, summarize_overrides
 from ..register import build_register, count_by, value_shares, write_register
 from ..schema import Tables
 
@@ -169,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
     tables = load_source(args.source, config, lang=lang)
     if args.quarantine:
         write_quarantine(tables, args.quarantine, lang)
+    check_loaded_overrides(tables, config, lang)
 
     result = classify(tables, config, as_of, window=args.window, lang=lang)
     register = build_register(result.labels, config, features=result.features, tables=tables,

@@ -1,9 +1,10 @@
 """``segmentation reclassify``: the monthly review of one month against the month before.
 
-The command classifies as of the end of ``--month`` (local time), takes the
-previous month's labels from its snapshot or, without one, classifies as of
-the end of the previous month, saves the new snapshot, prints the movers per
-label pair and the anomaly counts, and writes the change list with ``--out``.
+The command classifies as of the end of ``--month`` (local time). The
+previous month's labels come from its snapshot, or from a classification as
+of the end of that month when there is none. The command then saves the new
+snapshot, prints the movers per label pair and the anomaly counts, and writes
+the change list with ``--out``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..config import Config, load_config, parse_window
 from ..export import FORMATS, output_format, write_table
 from ..i18n import Catalog
 from ..loading import load_source
+from ..overrides import check_loaded_overrides
 from ..review import (
     ANOMALY_FLAGS,
     anomaly_counts,
@@ -141,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.snapshots or config.review.snapshot_dir)
 
     tables = load_source(args.source, config, lang=lang)
+    check_loaded_overrides(tables, config, lang)
     current = classify(tables, config, month_end(month, config.timezone), window=args.window, lang=lang)
     previous = previous_labels(tables, config, month, folder, args.window, lang)
 

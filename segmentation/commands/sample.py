@@ -1,8 +1,8 @@
 """``segmentation sample``: write the built-in sample data and print where it went.
 
 Without ``--out`` the sample goes to the cache folder that ``ensure_sample``
-uses (reused when it is already there); with ``--out`` it is written, or
-rewritten, in that folder. The command prints the folder, the source file
+uses, and an existing sample there is reused. With ``--out`` it is written,
+or rewritten, in that folder. The command prints the folder, the source file
 to load it with, and the rows per table.
 """
 
