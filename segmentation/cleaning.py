@@ -10,10 +10,10 @@ matches it, so the order below decides which rule a row is counted under:
    ``impossible_date``, ``missing_date``, ``bad_amount``, ``missing_amount``,
    ``unknown_status``);
 2. :func:`clean_rows`, per table: ``exact_duplicate`` (identical source
-   text in every column, the first copy kept), ``missing_customer_id``; for
-   orders ``cancelled``, ``unpaid``, ``non_product_code``, ``zero_amount``,
-   and refunds (``refund_netted`` counts them; with ``net_refunds`` off they
-   are set aside as ``refund``);
+   text in every column, the first copy kept) and ``missing_customer_id``.
+   Orders then go through ``cancelled``, ``unpaid``, ``non_product_code``,
+   ``zero_amount`` and refunds, which ``refund_netted`` counts (with
+   ``net_refunds`` off they are set aside as ``refund``);
 3. :func:`clean_links`, across tables: ``duplicate_id`` on customers, excluded
    statuses (``test_account``, ``churned_customer``, applied to the customer
    and to every order, ticket, follow-up and override of that customer),
@@ -37,8 +37,8 @@ from .quality import QualityReport, TableLedger
 logger = logging.getLogger(__name__)
 
 # Secondary timestamps (resolution, registration) later than the data's last order or
-# ticket by more than this are treated as future; exports are cut off at one moment,
-# and a month leaves room for late resolutions logged before the cut.
+# ticket by more than this are treated as future. An export is cut at one moment,
+# so later timestamps cannot be real; the month allows for gaps in new tickets.
 FUTURE_MARGIN = pd.Timedelta(days=31)
 PRIMARY_DATES = {"orders": "order_date", "tickets": "created_at"}
 SECONDARY_DATES = {"tickets": ("first_response_at", "resolved_at"), "customers": ("registered_at",)}
@@ -121,7 +121,9 @@ def clean_links(ledgers: dict[str, TableLedger], config: Config, report: Quality
     if "tickets" in ledgers:
         duplicate_ids(ledgers["tickets"], "ticket_id", report)
 
-    now = pd.Timestamp.now(tz=config.timezone) if now is None else now
+    now = pd.Timestamp.now(tz=config.timezone) if now is None else pd.Timestamp(now)
+    if now.tzinfo is None:
+        now = now.tz_localize(config.timezone)
     future_dates(ledgers, report, now)
     if "tickets" in ledgers:
         negative_durations(ledgers["tickets"], report)
@@ -190,7 +192,7 @@ def future_dates(ledgers: dict[str, TableLedger], report: QualityReport, now: pd
 
 
 def negative_durations(ledger: TableLedger, report: QualityReport) -> None:
-    """Clear a first response or resolution recorded before the ticket was created (or answered).
+    """Clear a first response or resolution recorded before creation, or a resolution before the first response.
 
     The timestamp that breaks the order is cleared, so response and resolution
     times are never negative; the row is kept and counted as repaired.

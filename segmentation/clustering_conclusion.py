@@ -8,7 +8,8 @@ numbers always give the same words:
 * each rule dimension, by the AMI of its tiers against the clusters: below
   0.10 the data does not separate that dimension's tiers, 0.30 and above the
   clusters follow them;
-* each rule label, by recall: under half of its customers in its matched
+* each rule label, by recall: no matched cluster means the data does not
+  separate the label, and under half of its customers in its matched
   clusters means the label is spread over several data groups;
 * a label matched to more than one cluster means the data splits it;
 * a cluster with a bootstrap Jaccard mean below 0.6 is unstable;
@@ -37,6 +38,10 @@ RECALL_SPREAD = 0.5
 JACCARD_UNSTABLE = 0.6
 
 MESSAGES = Catalog({
+    "dimensions_missing": {
+        "zh": "数据缺少{dimensions}维度，以下比较只覆盖其余维度。",
+        "en": "The data lacks the {dimensions} dimension(s), so this comparison covers the others only.",
+    },
     "ari_agrees": {
         "zh": "聚类结构与规则标签基本一致（ARI = {ari:.2f}）。",
         "en": "The clusters largely agree with the rule labels (ARI = {ari:.2f}).",
@@ -61,6 +66,11 @@ MESSAGES = Catalog({
         "zh": "「{label}」的客户分散在多个数据分组中：只有 {recall:.0%} 落在与之对应的簇里。",
         "en": "Customers labelled \"{label}\" are spread over several data groups: "
               "only {recall:.0%} sit in their matched clusters.",
+    },
+    "label_unmatched": {
+        "zh": "没有簇对应「{label}」（{customers} 位客户）：数据没有把这些客户与其他标签分开。",
+        "en": "No cluster matches \"{label}\" ({customers} customers): the data does not separate them "
+              "from the other labels.",
     },
     "label_split": {
         "zh": "数据把「{label}」分成了 {count} 个簇（{clusters}），规则可能合并了不同的客户群。",
@@ -115,7 +125,10 @@ def _labels(agreement: Agreement, label_names: Mapping[str, str], lang: str) -> 
     for label, row in agreement.purity.iterrows():
         name = label_names.get(label, label)
         owned = [str(cluster) for cluster, matched in agreement.matching.items() if matched == label]
-        if row["recall"] < RECALL_SPREAD:
+        if not owned:
+            findings.append(Finding("label_unmatched", MESSAGES("label_unmatched", lang, label=name,
+                                                                customers=int(row["customers"]))))
+        elif row["recall"] < RECALL_SPREAD:
             findings.append(Finding("label_spread", MESSAGES("label_spread", lang, label=name, recall=row["recall"])))
         if len(owned) > 1:
             findings.append(Finding("label_split", MESSAGES("label_split", lang, label=name, count=len(owned),
@@ -135,7 +148,7 @@ def _stability(stability: pd.DataFrame | None, lang: str) -> list[Finding]:
 
 def conclude(agreement: Agreement, alignment: pd.DataFrame, *, stability: pd.DataFrame | None = None,
              n_disagreements: int | None = None, n_customers: int | None = None,
-             data_notes: Sequence[str] = (), label_names: Mapping[str, str] | None = None,
+             missing_dimensions: Sequence[str] = (), label_names: Mapping[str, str] | None = None,
              lang: str = "zh") -> list[Finding]:
     """Turn the comparison's numbers into findings, most general first.
 
@@ -149,8 +162,8 @@ def conclude(agreement: Agreement, alignment: pd.DataFrame, *, stability: pd.Dat
         Output of ``clustering_stability.bootstrap_stability``.
     n_disagreements, n_customers : int, optional
         Size of the full disagreement list and of the customer base.
-    data_notes : sequence of str
-        Notes on missing dimensions, placed first.
+    missing_dimensions : sequence of str
+        Dimensions the data lacks (``FeaturePrep.dimensions_missing_``), stated first.
     label_names : mapping of str to str, optional
         Display name per label key.
     lang : {"zh", "en"}
@@ -160,7 +173,11 @@ def conclude(agreement: Agreement, alignment: pd.DataFrame, *, stability: pd.Dat
     list of Finding
     """
     label_names = dict(label_names or {})
-    findings = [Finding("data", note) for note in data_notes]
+    findings = []
+    if missing_dimensions:
+        separator = "、" if lang == "zh" else ", "
+        names = separator.join(DIMENSION_NAMES[dimension][lang] for dimension in missing_dimensions)
+        findings.append(Finding("dimensions_missing", MESSAGES("dimensions_missing", lang, dimensions=names)))
     findings.append(_overall(agreement, lang))
     findings.extend(_dimensions(alignment, lang))
     findings.extend(_labels(agreement, label_names, lang))

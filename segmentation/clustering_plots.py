@@ -47,6 +47,7 @@ TEXT = Catalog({
 
 STABILITY_LINES = (0.6, 0.75, 0.85)
 METRICS = ("silhouette", "calinski_harabasz", "davies_bouldin", "bic")
+ALGORITHM_COLOURS = {"kmeans": "C0", "gmm": "C1", "ward": "C2", "hdbscan": "C3"}
 
 
 def plot_k_selection(scores: pd.DataFrame, lang: str = "zh") -> Figure:
@@ -64,7 +65,8 @@ def plot_k_selection(scores: pd.DataFrame, lang: str = "zh") -> Figure:
             for algorithm, rows in scores.groupby("algorithm", sort=False):
                 rows = rows.sort_values("k")
                 if rows[metric].notna().any():
-                    ax.plot(rows["k"], rows[metric], marker="o", label=str(algorithm))
+                    ax.plot(rows["k"], rows[metric], marker="o", label=str(algorithm),
+                            color=ALGORITHM_COLOURS.get(str(algorithm)))
             ax.set_title(TEXT(metric, lang))
             ax.set_xlabel(TEXT("k", lang))
             if ax.get_legend_handles_labels()[0]:
@@ -127,7 +129,10 @@ def plot_profiles(profile: pd.DataFrame, lang: str = "zh") -> Figure:
 
 
 def _scatter_groups(ax, points: np.ndarray, groups: np.ndarray, names: Mapping[object, str]) -> None:
-    for group in pd.unique(groups):
+    # Groups named in `names` come first, in its order, so colours follow the label order of the config.
+    present = set(pd.unique(groups))
+    order = [group for group in names if group in present] + sorted(present - set(names), key=str)
+    for group in order:
         mask = groups == group
         ax.scatter(points[mask, 0], points[mask, 1], s=6, alpha=0.6, label=names.get(group, str(group)))
     ax.legend(fontsize="small", markerscale=2)
@@ -143,7 +148,9 @@ def plot_pca(Z: np.ndarray, rule_labels: pd.Series, clusters: np.ndarray,
     Z : ndarray of shape (n, p)
         Prepared features (``CustomerClustering.transform_features``).
     rule_labels : Series of length n
-        Rule label per row of ``Z``.
+        Rule label key per row of ``Z``.
+    label_names : mapping of str to str, optional
+        Display name per label key, in the order the legend lists them.
     clusters : ndarray of shape (n,)
         Cluster per row of ``Z``.
     max_points : int, default 5_000
@@ -158,7 +165,7 @@ def plot_pca(Z: np.ndarray, rule_labels: pd.Series, clusters: np.ndarray,
     points = pca.transform(Z[shown])
 
     cluster_names = {c: TEXT("noise", lang) if c == NOISE else f"{TEXT('cluster', lang)} {c}"
-                     for c in np.unique(clusters)}
+                     for c in sorted(np.unique(clusters))}
     fig, axes = new_figure(figsize=(11.0, 4.8), ncols=2)
     with cjk_font():
         _scatter_groups(axes[0], points, np.asarray(rule_labels)[shown], dict(label_names or {}))

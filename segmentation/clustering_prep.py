@@ -95,12 +95,12 @@ FEATURE_NAMES = {
 
 MESSAGES = Catalog({
     "dimensions_missing": {
-        "zh": "数据缺少以下维度，聚类只使用其余维度：{dimensions}",
-        "en": "the data lacks these dimensions, so clustering uses the others only: {dimensions}",
+        "zh": "数据缺少以下维度，聚类只使用其余维度：{dimensions}。",
+        "en": "The data lacks these dimensions, so clustering uses the others only: {dimensions}.",
     },
     "columns_dropped": {
-        "zh": "以下特征列缺失、全为空或取值不变，已舍弃：{columns}",
-        "en": "these feature columns are missing, empty or constant and were dropped: {columns}",
+        "zh": "以下特征列缺失、全为空或取值不变，已舍弃：{columns}。",
+        "en": "These feature columns are missing, empty or constant and were dropped: {columns}.",
     },
     "no_columns": {
         "zh": "没有可用于聚类的特征列；需要以下列中的至少一列：{expected}，数据中的列为：{found}",

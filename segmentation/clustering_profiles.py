@@ -16,7 +16,7 @@ Conventions that hold in this file:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ PROFILE_MEDIANS = ("spend", "avg_order_value", "contacts_per_month", "orders_per
 PROFILE_MEANS = ("share_product_consultation", "share_after_sales", "share_potential_demand", "repeat_purchase")
 
 
-def cluster_profiles(features: pd.DataFrame, clusters: pd.Series) -> pd.DataFrame:
+def cluster_profiles(features: pd.DataFrame, clusters: pd.Series, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Describe each cluster in original units so an analyst can name it.
 
     Parameters
@@ -40,6 +40,9 @@ def cluster_profiles(features: pd.DataFrame, clusters: pd.Series) -> pd.DataFram
         Raw customer features, indexed by customer id.
     clusters : Series
         Cluster id per customer id; noise (-1) gets its own row.
+    columns : sequence of str, optional
+        Restrict the profile to these feature columns, e.g. the columns the
+        model clustered (``FeaturePrep.columns_``); default every profile column present.
 
     Returns
     -------
@@ -53,20 +56,16 @@ def cluster_profiles(features: pd.DataFrame, clusters: pd.Series) -> pd.DataFram
     profile = pd.DataFrame({"size": groups.size()})
     profile["share"] = profile["size"] / len(frame)
 
+    wanted = set(frame.columns if columns is None else columns) & set(frame.columns)
     for column in PROFILE_MEDIANS:
-        if column in frame.columns:
+        if column in wanted:
             profile[column] = groups[column].median()
     for column in PROFILE_MEANS:
-        if column in frame.columns:
+        if column in wanted:
             profile[column] = frame[column].astype("float64").groupby(clusters.to_numpy(), sort=True).mean()
 
     profile.index.name = "cluster"
     return profile.dropna(axis=1, how="all")
-
-
-def display_profiles(profile: pd.DataFrame, lang: str = "zh", digits: int = 2) -> pd.DataFrame:
-    """Return the profile rounded, with column names in ``lang``."""
-    return profile.round(digits).rename(columns=lambda column: feature_name(column, lang))
 
 
 def explain_deviation(scaled: pd.DataFrame, labels: pd.Series, n_reasons: int = 3,

@@ -22,8 +22,7 @@ from matplotlib.figure import Figure
 
 from .clustering_compare import compare_labelings
 from .clustering_models import CustomerClustering
-from .clustering_prep import DIMENSION_NAMES, FeaturePrep, feature_name
-from .clustering_profiles import display_profiles
+from .clustering_prep import DIMENSION_NAMES, FEATURE_SPECS, FeaturePrep, feature_name
 from .config import Config
 from .i18n import Catalog
 from .plots import save_figure
@@ -32,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["data_summary", "display_disagreements", "display_profiles", "latent_truth", "localise_columns",
            "rule_tier_table", "section", "sentence", "truth_agreement", "write_outputs"]
+
+LARGE_SCORES = ("calinski_harabasz", "bic")
 
 HEADERS = Catalog({
     "algorithm": {"zh": "算法", "en": "algorithm"},
@@ -122,12 +123,11 @@ SENTENCES = Catalog({
     "written": {"zh": "已写出 {count} 个文件：{files}", "en": "{count} files written: {files}"},
     "data_notes": {"zh": "说明：{notes}", "en": "Notes: {notes}"},
     "dimension": {"zh": "维度：{name}", "en": "dimension: {name}"},
-    "available": {"zh": "可计算", "en": "available"},
-    "missing": {"zh": "缺失", "en": "missing"},
+    "used": {"zh": "使用 {columns}", "en": "uses {columns}"},
+    "missing": {"zh": "缺失，未参与聚类", "en": "missing, not clustered"},
     "customers": {"zh": "客户数", "en": "customers"},
     "as_of": {"zh": "截止时间", "en": "as of"},
     "window": {"zh": "时间窗口", "en": "window"},
-    "columns": {"zh": "聚类使用的特征", "en": "features clustered"},
     "composite": {"zh": "综合标签", "en": "composite label"},
 })
 
@@ -143,27 +143,35 @@ def sentence(key: str, lang: str = "zh", **fields: object) -> str:
 
 
 def localise_columns(frame: pd.DataFrame, lang: str = "zh", digits: int = 3) -> pd.DataFrame:
-    """Return ``frame`` rounded, with known column and index names in ``lang``."""
+    """Return ``frame`` rounded, with known column and index names in ``lang``.
+
+    Columns of large magnitude (Calinski-Harabasz, BIC) keep one decimal,
+    because their third decimal can change with the BLAS thread count.
+    """
     def header(name: object) -> object:
         return HEADERS(str(name), lang) if str(name) in HEADERS else name
 
-    shown = frame.round(digits).rename(columns=header)
+    rounding = {column: 1 if column in LARGE_SCORES else digits for column in frame.columns}
+    shown = frame.round(rounding).rename(columns=header)
     shown.index = shown.index.rename(header(shown.index.name) if shown.index.name else None)
     return shown
 
 
 def data_summary(features: pd.DataFrame, prep: FeaturePrep, lang: str = "zh") -> pd.DataFrame:
-    """Return a two-column table: customers, as-of date, window, dimensions available, features clustered."""
+    """Return a two-column table: customers, as-of time, window, and each dimension's clustered features.
+
+    A dimension without usable columns is shown as missing.
+    """
     items = [
         (SENTENCES("customers", lang), f"{len(features):,}"),
         (SENTENCES("as_of", lang), str(features.attrs.get("as_of", ""))[:19]),
         (SENTENCES("window", lang), str(features.attrs.get("window", ""))),
     ]
-    for dimension, names in DIMENSION_NAMES.items():
-        state = "missing" if dimension in prep.dimensions_missing_ else "available"
-        items.append((SENTENCES("dimension", lang, name=names[lang]), SENTENCES(state, lang)))
     separator = "、" if lang == "zh" else ", "
-    items.append((SENTENCES("columns", lang), separator.join(feature_name(c, lang) for c in prep.columns_)))
+    for dimension, names in DIMENSION_NAMES.items():
+        columns = [feature_name(c, lang) for c in prep.columns_ if FEATURE_SPECS[c].dimension == dimension]
+        state = SENTENCES("used", lang, columns=separator.join(columns)) if columns else SENTENCES("missing", lang)
+        items.append((SENTENCES("dimension", lang, name=names[lang]), state))
     return pd.DataFrame(items, columns=[HEADERS("item", lang), HEADERS("value", lang)])
 
 
@@ -186,6 +194,12 @@ def rule_tier_table(labels_frame: pd.DataFrame, config: Config, lang: str = "zh"
             share = count / len(labels_frame) if len(labels_frame) else np.nan
             rows.append({"dimension": dimension_name, "tier": name, "customers": int(count), "share": share})
     return localise_columns(pd.DataFrame(rows), lang)
+
+
+def display_profiles(profile: pd.DataFrame, lang: str = "zh", digits: int = 2) -> pd.DataFrame:
+    """Return cluster profiles rounded to ``digits``, with feature names and headers in ``lang``."""
+    shown = localise_columns(profile, lang, digits=digits)
+    return shown.rename(columns=lambda column: feature_name(column, lang))
 
 
 def display_disagreements(table: pd.DataFrame, label_names: Mapping[str, str], lang: str = "zh") -> pd.DataFrame:

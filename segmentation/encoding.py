@@ -6,10 +6,11 @@ happen later (:mod:`segmentation.loading`).
 
 Encodings
 ---------
-Exports reach analysts in China in four encodings: UTF-8, UTF-8 with a byte-order
-mark (Excel's "CSV UTF-8"), GBK (Excel and most Windows tools on a Chinese system)
-and GB18030 (GBK plus four-byte sequences for rare characters, such as the 𬍤 in
-some personal names). Detection is deterministic and tries, in this order:
+Exports reach analysts in China in four encodings. UTF-8 comes from web tools and
+UTF-8 with a byte-order mark from Excel's "CSV UTF-8". GBK comes from Excel and most
+Windows tools on a Chinese system, and GB18030 is GBK plus four-byte sequences for
+rare characters, such as the 𬍤 in some personal names. Detection is deterministic
+and tries, in this order:
 
 1. a UTF-8 byte-order mark, which settles the question;
 2. strict UTF-8. UTF-8 has a rigid structure (every byte of a multi-byte

@@ -8,11 +8,13 @@ Conventions that hold for the whole file:
   from, shows headers in the requested language;
 * every text cell written to CSV or XLSX that starts with ``=``, ``+``,
   ``-``, ``@``, a tab or a carriage return gets a leading single quote, so a
-  spreadsheet never runs it as a formula; numbers are never touched, so a
+  spreadsheet never runs it as a formula. Numbers are never touched, so a
   real -5 stays a number;
 * CSV is UTF-8 with a byte-order mark, which Excel needs to show Chinese;
-* XLSX has no time zones, so aware timestamps are written as naive local
-  time of the zone they carry;
+* spreadsheets have no time zones, so in CSV and XLSX an aware timestamp is
+  written as the naive local time of the zone it carries, to the second;
+  Parquet keeps it as it is;
+* shares are fractions in [0, 1], shown as percentages in XLSX;
 * a file is written to a temporary name in the target folder and renamed,
   so a reader never sees half a file.
 """
@@ -37,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 FORMATS = (".csv", ".xlsx", ".parquet")
 PERSONAL_COLUMNS = tuple(CUSTOMERS.personal)
+PERCENT_COLUMNS = ("share", "intended_share", "need_share")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_NAME_FORBIDDEN = str.maketrans({char: "_" for char in "[]:*?/\\"})
 _EXCEL_SHEET_NAME_MAX = 31
@@ -181,7 +184,8 @@ def _naive_local_times(frame: pd.DataFrame) -> pd.DataFrame:
     result = frame.copy()
     for name in result.columns:
         if isinstance(result[name].dtype, pd.DatetimeTZDtype):
-            result[name] = result[name].dt.tz_localize(None)
+            # Excel rounds 23:59:59.999999999 up to the next day, so whole seconds are written.
+            result[name] = result[name].dt.tz_localize(None).dt.floor("s")
     return result
 
 
@@ -200,10 +204,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.remove(temporary)
 
 
-def _warn_if_personal(frame: pd.DataFrame, path: Path) -> None:
+def _warn_if_personal(frame: pd.DataFrame, path: Path, lang: str) -> None:
     columns = personal_columns(frame)
     if columns:
-        logger.warning(MESSAGES("personal_data", "en", path=path, columns=", ".join(columns)))
+        logger.warning(MESSAGES("personal_data", lang, path=path, columns=", ".join(columns)))
 
 
 def sheet_name(text: str, used_names: set[str]) -> str:
@@ -233,24 +237,30 @@ def _write_sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, name: str, lang: s
     sheet = writer.sheets[name]
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
-    for index, title in enumerate(table.columns, start=1):
-        width = min(max(len(str(title)) * 2, 10), 40)
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
+    for index, (key, title) in enumerate(zip(frame.columns, table.columns), start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = min(max(len(str(title)) * 2, 10), 40)
+        if key in PERCENT_COLUMNS:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "0.0%"
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as UTF-8 CSV with a byte-order mark, formulas neutralised."""
+def write_csv(frame: pd.DataFrame, path: str | Path, lang: str = "zh") -> Path:
+    """Write ``frame`` as UTF-8 CSV with a byte-order mark, formulas neutralised.
+
+    ``lang`` sets the language of the personal-data warning and of list separators.
+    """
     path = Path(path)
-    _warn_if_personal(frame, path)
+    _warn_if_personal(frame, path, lang)
     with atomic_path(path) as temporary:
-        _for_spreadsheet(frame, "en").to_csv(temporary, index=False, encoding="utf-8-sig")
+        _for_spreadsheet(frame, lang).to_csv(temporary, index=False, encoding="utf-8-sig")
     return path
 
 
-def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as Parquet, values unchanged."""
+def write_parquet(frame: pd.DataFrame, path: str | Path, lang: str = "zh") -> Path:
+    """Write ``frame`` as Parquet, values unchanged; ``lang`` sets the language of the personal-data warning."""
     path = Path(path)
-    _warn_if_personal(frame, path)
+    _warn_if_personal(frame, path, lang)
     with atomic_path(path) as temporary:
         frame.to_parquet(temporary, index=False)
     return path
@@ -270,7 +280,7 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path, lang: s
     """
     path = Path(path)
     for frame in sheets.values():
-        _warn_if_personal(frame, path)
+        _warn_if_personal(frame, path, lang)
     used_names: set[str] = set()
     with atomic_path(path) as temporary:
         with pd.ExcelWriter(temporary, engine="openpyxl") as writer:
@@ -289,8 +299,8 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, sheet: str = "data", l
     """
     suffix = output_format(path, lang)
     if suffix == ".csv":
-        return write_csv(frame, path)
+        return write_csv(frame, path, lang)
     if suffix == ".parquet":
-        return write_parquet(frame, path)
+        return write_parquet(frame, path, lang)
     return write_workbook({sheet: frame}, path, lang)
 

@@ -61,8 +61,8 @@ def need_codes(issue_types: pd.Series, lookup: dict[str, str]) -> tuple[np.ndarr
 def _repeat_inquiries(codes: np.ndarray, created: np.ndarray, issue_key: np.ndarray, in_window: np.ndarray,
                       n: int, gap_ns: int) -> np.ndarray:
     """Count contacts in the window whose previous contact had the same issue type within ``gap_ns``."""
-    # Sorting by issue key as well makes same-time contacts come out in one
-    # order whatever the input row order, so the count is reproducible.
+    # Sorting by issue key as well puts same-time contacts in one order whatever
+    # the input row order, so the count is reproducible.
     order = np.lexsort((issue_key, created, codes))
     codes, created, issue_key, in_window = codes[order], created[order], issue_key[order], in_window[order]
     repeat = (

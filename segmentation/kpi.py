@@ -10,8 +10,8 @@ This module only orchestrates. Each concept lives in its own module:
 * :mod:`segmentation.kpi_summary` - headline KPIs and the items needing a decision;
 * :mod:`segmentation.kpi_display` - tables formatted for the meeting report.
 
-Rates are fractions in [0, 1], CSAT is on 0-100 unless a column says
-``_scale``, first-response durations are minutes and resolution times hours.
+Rates are fractions in [0, 1], CSAT is on 0-100 unless a column name ends
+in ``_scale``, first-response durations are minutes and resolution times hours.
 Every section is a :class:`~segmentation.kpi_result.Section`: a table, or a
 reason in Chinese and English why the data cannot support it.
 """
@@ -19,7 +19,8 @@ reason in Chinese and English why the data cannot support it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -60,6 +61,9 @@ class QuarterlyReview:
         See :func:`segmentation.kpi_summary.headline_kpis`.
     decisions : DataFrame
         See :func:`segmentation.kpi_summary.decisions`.
+    warnings : list of str
+        Messages of the ``UserWarning``s raised while the labels were
+        computed (e.g. value-tier ties), once each, for the report.
     """
 
     current: QuarterData
@@ -68,6 +72,7 @@ class QuarterlyReview:
     anomalies: pd.DataFrame
     headline: pd.DataFrame
     decisions: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
 
 
 def compute_sections(current: QuarterData, previous: QuarterData | None) -> dict[str, Section]:
@@ -89,7 +94,8 @@ def compute_sections(current: QuarterData, previous: QuarterData | None) -> dict
     return sections
 
 
-def review_from_quarters(current: QuarterData, previous: QuarterData) -> QuarterlyReview:
+def review_from_quarters(current: QuarterData, previous: QuarterData,
+                         label_warnings: list[str] | None = None) -> QuarterlyReview:
     """Compute the whole review from two prepared quarters (labels already attached)."""
     sections = compute_sections(current, previous)
     return QuarterlyReview(
@@ -99,7 +105,22 @@ def review_from_quarters(current: QuarterData, previous: QuarterData) -> Quarter
         anomalies=significant_shifts(sections["csat"], sections["after_sales"]),
         headline=headline_kpis(sections),
         decisions=decisions(sections, current.config),
+        warnings=list(label_warnings or []),
     )
+
+
+def _user_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    """Return the distinct UserWarning messages in order; re-issue every other category."""
+    messages: list[str] = []
+    for item in caught:
+        if issubclass(item.category, UserWarning):
+            if str(item.message) not in messages:
+                messages.append(str(item.message))
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    for message in messages:
+        logger.info("while labelling: %s", message)
+    return messages
 
 
 def quarterly_review(tables: Tables, config: Config, quarter: str, *,
@@ -123,6 +144,8 @@ def quarterly_review(tables: Tables, config: Config, quarter: str, *,
     Returns
     -------
     QuarterlyReview
+        ``UserWarning``s raised while labelling are collected in its
+        ``warnings`` instead of being shown; other warnings pass through.
 
     Raises
     ------
@@ -131,8 +154,12 @@ def quarterly_review(tables: Tables, config: Config, quarter: str, *,
     """
     period = parse_quarter(quarter, config.timezone, lang=lang)
     known_labels: dict = {}
-    current = build_quarter(tables, config, period.label, snapshot_dir=snapshot_dir, lang=lang,
-                            known_labels=known_labels)
-    previous = build_quarter(tables, config, period.shift(-1).label, snapshot_dir=snapshot_dir, lang=lang,
-                             known_labels=known_labels)
-    return review_from_quarters(current, previous)
+
+    # Degenerate-data warnings of the classifier belong in the report, not on a meeting screen's stderr.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        current = build_quarter(tables, config, period.label, snapshot_dir=snapshot_dir, lang=lang,
+                                known_labels=known_labels)
+        previous = build_quarter(tables, config, period.shift(-1).label, snapshot_dir=snapshot_dir, lang=lang,
+                                 known_labels=known_labels)
+    return review_from_quarters(current, previous, _user_warnings(caught))

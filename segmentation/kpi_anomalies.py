@@ -3,10 +3,10 @@
 Conventions for the whole file:
 
 * a label's after-sales share is the fraction of its quarter's tickets whose
-  issue type maps to the ``after_sales`` need type; its change against the
-  previous quarter is tested with a pooled two-proportion z-test, and a
-  change is significant when ``p < ALPHA`` (the same level as the CSAT
-  Welch test in :mod:`segmentation.kpi_csat`);
+  issue type maps to the ``after_sales`` need type. Its change against the
+  previous quarter is tested with a pooled two-proportion z-test and is
+  significant when ``p < ALPHA``, the level of the CSAT Welch test in
+  :mod:`segmentation.kpi_csat`;
 * shares are fractions in [0, 1], suppressed (NaN) for labels with fewer
   than ``review.min_group_size`` customers;
 * overrides are counted when their decision falls in the quarter; one
@@ -133,8 +133,8 @@ def overrides_section(data: QuarterData) -> Section:
     Returns
     -------
     Section
-        Key ``overrides``; a table indexed by :data:`OVERRIDE_MEASURES` with
-        one ``count`` column, and ``notes`` holding ``appeal_hours`` and
+        Key ``overrides``. The table is indexed by :data:`OVERRIDE_MEASURES`
+        with one ``count`` column. ``notes`` contain ``appeal_hours`` and
         ``share_in_time`` (fraction decided within the deadline, NaN when
         none was decided). Missing when the data has no overrides.
     """
@@ -156,9 +156,10 @@ def vip_followup_section(data: QuarterData) -> Section:
     Returns
     -------
     Section
-        Key ``vip_followups``; one row per VIP customer who missed at least
-        one month, most months missed first, then by id: ``customer_id``, ``missed_months`` (count)
-        and ``months`` (``YYYY-MM`` list as text). ``notes`` hold
+        Key ``vip_followups``. The table has one row per VIP customer who
+        missed at least one month, most months missed first, then by id.
+        Its columns are ``customer_id``, ``missed_months`` (count) and
+        ``months`` (``YYYY-MM`` list as text). ``notes`` contain
         ``vip_customers`` and ``customers_missing``. Missing when the
         configuration has no ``vip`` label or the data no follow-ups.
     """

@@ -4,8 +4,8 @@ Conventions for the whole file:
 
 * "start" and "end" mean each customer's label (and value tier) at the start
   and at the end of the quarter, as :mod:`segmentation.kpi_quarter` builds
-  them; a customer absent at the end (churned or set aside) counts as not
-  converted, so rates are never flattered by leavers;
+  them. A customer absent at the end (churned or set aside) counts as not
+  converted, so leavers never raise a rate;
 * rates are fractions in [0, 1] over the customers of the starting group;
   a group of fewer than ``review.min_group_size`` customers is suppressed
   (rate NaN, ``suppressed`` True);

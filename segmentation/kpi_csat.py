@@ -5,7 +5,7 @@ Conventions for the whole file:
 * one observation is one rated ticket created in the quarter, grouped by
   its customer's label at the start of that quarter;
 * scores are averaged on the 0-100 scale (``csat_100``) only, never raw,
-  because sources mix 1-5 and 0-10 answers; the mean and interval on the
+  because sources mix 1-5 and 0-10 scales; the mean and interval on the
   source's own scale are the 0-100 values mapped linearly back to the scale
   most rated tickets use (``min + value / 100 * (max - min)``);
 * intervals are two-sided Student t-intervals at :data:`CONFIDENCE` over

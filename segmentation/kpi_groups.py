@@ -113,7 +113,7 @@ def suppress_small(table: pd.DataFrame, rates: Sequence[str], config: Config,
 
     occupied_small = result.index[small & (result[size_column] > 0)]
     if len(occupied_small):
-        logger.warning("%d group(s) with fewer than %d customers are suppressed: %s",
+        logger.info("%d group(s) with fewer than %d customers are suppressed: %s",
                        len(occupied_small), minimum, list(occupied_small))
     return result
 

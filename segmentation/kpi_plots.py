@@ -54,7 +54,7 @@ def _missing_figure(section: Section, lang: str) -> Figure:
 
 def _mark_suppressed(ax, positions, suppressed: np.ndarray, text: str) -> None:
     """Write the suppressed text upright where a bar was left out."""
-    # x in data units, y in axes units, so the text stands on the floor whatever the y range.
+    # x in data units, y in axes units, so the text starts at the bottom whatever the y range.
     for position, hidden in zip(positions, suppressed):
         if hidden:
             ax.text(position, 0.02, text, ha="center", va="bottom", rotation=90, fontsize=8, color="0.4",
@@ -67,14 +67,19 @@ def _show_every_group(ax, count: int) -> None:
 
 
 def _paired_bars(ax, names: list[str], current: np.ndarray, previous: np.ndarray, lang: str,
-                 value_format: str) -> np.ndarray:
+                 value_format: str, inside: bool = False) -> np.ndarray:
     """Draw this quarter's and last quarter's bars side by side; return the x positions."""
     positions = np.arange(len(names))
     width = 0.38
     bars = ax.bar(positions - width / 2, current, width, color=CURRENT_COLOR,
                   label=TITLES("this_quarter", lang))
     ax.bar(positions + width / 2, previous, width, color=PREVIOUS_COLOR, label=TITLES("last_quarter", lang))
-    ax.bar_label(bars, labels=[value_format.format(v) if np.isfinite(v) else "" for v in current], padding=3)
+    labels = [value_format.format(v) if np.isfinite(v) else "" for v in current]
+    if inside:
+        # Inside the bar, so an error bar drawn on top does not cover the value.
+        ax.bar_label(bars, labels=labels, label_type="center", color="white")
+    else:
+        ax.bar_label(bars, labels=labels, padding=3)
     ax.set_xticks(positions, names)
     _show_every_group(ax, len(names))
     ax.legend(loc="upper right", fontsize=8)
@@ -90,7 +95,8 @@ def plot_csat(section: Section, config: Config, lang: str = "zh") -> Figure:
     fig, ax = new_figure()
     names = display_labels(list(table.index), config, lang)
     current = table["mean_100"].to_numpy(dtype=float)
-    positions = _paired_bars(ax, names, current, table["previous_100"].to_numpy(dtype=float), lang, "{:.1f}")
+    positions = _paired_bars(ax, names, current, table["previous_100"].to_numpy(dtype=float), lang, "{:.1f}",
+                             inside=True)
 
     low = current - table["ci_low_100"].to_numpy(dtype=float)
     high = table["ci_high_100"].to_numpy(dtype=float) - current

@@ -8,7 +8,7 @@ Conventions for the whole file:
   before the quarter begins (``labels_2024-03.parquet`` for 2024Q2) when
   that file exists, else the result of
   :func:`segmentation.classify.classify` at the quarter start minus one
-  second; the label *at the end* is, likewise, the snapshot of the
+  second. The label *at the end* is, likewise, the snapshot of the
   quarter's last month or the classification at its end minus one second;
 * an event (ticket, order, follow-up, override decision) belongs to the
   quarter when its timestamp falls inside those bounds.

@@ -114,12 +114,13 @@ TEXT = Catalog({
               "strategy of each label, both from the configuration in force.",
     },
     "quality": {"zh": "## 数据质量", "en": "## Data quality"},
+    "label_warnings": {"zh": "**分类时的提示**", "en": "**Notes from classification**"},
     "quality_missing": {"zh": "本数据源没有数据质量报告。", "en": "This data source has no data-quality report."},
     "clustering": {"zh": "## 聚类与权重调优（可选）", "en": "## Clustering and weight tuning (optional)"},
-    "clustering_todo": {
-        "zh": "聚类对照与维度权重调优的要点尚未接入本报告（TODO）；请暂时使用聚类和调优的专用笔记本。",
-        "en": "The headline numbers of the clustering comparison and the weight tuning are not in this "
-              "report yet (TODO); use their own notebooks for now.",
+    "tuning_todo": {
+        "zh": "维度权重调优的要点尚未接入本报告（TODO）；请使用权重调优笔记本。",
+        "en": "The headline numbers of the dimension-weight tuning are not in this report yet (TODO); "
+              "use the weight-tuning notebook.",
     },
     "facts": {"zh": "## 运行信息", "en": "## Run facts"},
 })
@@ -288,6 +289,13 @@ def quality_frames(tables: Tables, lang: str = "zh") -> tuple[pd.DataFrame, pd.D
     frames = tables.quality.summary_frame(), tables.quality.to_frame()
     return tuple(frame.rename(columns=lambda name: QUALITY(name, lang) if name in QUALITY else name)
                  for frame in frames)
+
+
+def warnings_markdown(review: QuarterlyReview, lang: str = "zh") -> str:
+    """Return the classifier's warnings as a bullet list under a heading; empty when there are none."""
+    if not review.warnings:
+        return ""
+    return "\n\n".join([TEXT("label_warnings", lang), "\n".join(f"- {message}" for message in review.warnings)])
 
 
 def data_window(tables: Tables) -> str:

@@ -1,8 +1,8 @@
 """The result of one quarterly-review section: a table, or the reason the data cannot support it.
 
 Every KPI function returns a :class:`Section`, whatever the data, so the
-notebook never branches on types: a section the data cannot support (no
-tickets, so no CSAT; no orders, so no value tiers) carries a reason key
+notebook never branches on types. A section the data cannot support (no
+tickets means no CSAT, no orders means no value tiers) carries a reason key
 whose message exists in Chinese and English, instead of raising or showing
 zeros.
 """

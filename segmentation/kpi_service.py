@@ -63,7 +63,7 @@ def sla_section(current: QuarterData, previous: QuarterData | None) -> Section:
         ``notes`` hold ``overall`` and ``previous_overall``. Missing when the
         tickets have no first-response times.
     """
-    tickets, reason = _quarter_tickets(current, "first_response_at")
+    _, reason = _quarter_tickets(current, "first_response_at")
     if reason is not None:
         return missing_section("sla", reason)
 
@@ -133,7 +133,7 @@ def resolution_section(current: QuarterData, previous: QuarterData | None) -> Se
         resolved tickets of the quarter. Missing when the tickets have no
         resolution times.
     """
-    tickets, reason = _quarter_tickets(current, "resolved_at")
+    _, reason = _quarter_tickets(current, "resolved_at")
     if reason is not None:
         return missing_section("resolution", reason)
 

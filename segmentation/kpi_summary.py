@@ -2,10 +2,11 @@
 
 Conventions for the whole file:
 
-* a headline value is ``NaN`` when its section is missing or suppressed;
-  its arrow compares it with the previous quarter at display precision:
-  ``↑`` higher, ``↓`` lower, ``→`` equal once rounded, ``—`` not comparable.
-  An arrow shows direction only: for resolution time ``↓`` is good;
+* a headline value is ``NaN`` when its section is missing or suppressed.
+  Its arrow compares it with the previous quarter at display precision
+  (``↑`` higher, ``↓`` lower, ``→`` equal once rounded, ``—`` not
+  comparable). An arrow shows direction only, so for resolution time ``↓``
+  is good;
 * rates are fractions in [0, 1], CSAT is on 0-100, resolution in hours;
 * the items needing a decision are chosen by one rule (:data:`DECISION_RULE`):
   candidates come from significant CSAT drops, labels whose SLA attainment

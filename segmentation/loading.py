@@ -13,9 +13,9 @@ Conventions that hold for the whole file:
   line 1), found with a vectorised scan of newlines outside quotes, so
   multi-line quoted descriptions are located correctly;
 * fatal problems (unreadable or undecodable file, missing required column,
-  invalid source file) are collected over all tables and raised together;
-  row problems set the row aside or repair it and are recorded in the
-  :class:`~segmentation.quality.QualityReport`;
+  invalid source file) are collected over all tables and raised together.
+  Row problems set the row aside or repair it, and the
+  :class:`~segmentation.quality.QualityReport` records them;
 * ``orders`` holds order lines: ``order_id`` repeats when an invoice has
   several lines, so only ``customer_id`` and ``ticket_id`` are unique keys.
 """
@@ -179,9 +179,10 @@ def _assemble(spec: SourceSpec, ledgers: dict[str, TableLedger], config: Config,
         if ledger is None:
             frames[table] = None
             continue
-        frame = ledger.frame[ledger.kept.to_numpy()].reset_index(drop=True)
-        frames[table] = pd.concat([empty_table(table, config.timezone), frame], ignore_index=True) \
-            if frame.empty else frame
+        frames[table] = ledger.frame[ledger.kept.to_numpy()].reset_index(drop=True)
+        if len(ledger.raw) and frames[table].empty:
+            logger.warning("%s: all %d rows read were set aside, so the table is empty; see the quality report",
+                           table, len(ledger.raw))
     files = {table: sorted(ledger.files.unique()) for table, ledger in ledgers.items() if len(ledger.files)}
     return Tables(
         customers=frames["customers"], orders=frames["orders"], tickets=frames["tickets"],
@@ -317,7 +318,7 @@ class _ColumnParser:
     def apply_line_ids(self, frame: pd.DataFrame) -> None:
         key = SCHEMAS[self.spec.table].key
         if self.spec.id_from_line and key:
-            stems = self.ledger.files.map(lambda file: Path(file).name.split(".")[0])
+            stems = self.ledger.files.map({file: Path(file).name.split(".")[0] for file in self.ledger.files.unique()})
             frame[key] = (stems + ":" + pd.Series(self.ledger.lines, dtype="int64").astype("str")).astype("str")
 
     def apply_amount_from(self, frame: pd.DataFrame) -> None:
@@ -400,6 +401,9 @@ def _customers_from_ids(ledgers: dict[str, TableLedger], tz: str) -> TableLedger
     parts = [pd.DataFrame({"customer_id": ledger.frame["customer_id"], "file": ledger.files, "line": ledger.lines})
              .dropna(subset=["customer_id"])
              for name, ledger in ledgers.items() if name in ("orders", "tickets")]
+    if not parts:
+        parts = [pd.DataFrame({"customer_id": pd.Series(dtype="str"), "file": pd.Series(dtype="str"),
+                               "line": pd.Series(dtype="int64")})]
     seen = pd.concat(parts, ignore_index=True).drop_duplicates("customer_id", keep="first").reset_index(drop=True)
     ledger = TableLedger("customers", seen[["customer_id"]], seen["file"], seen["line"].to_numpy(), derived=True)
     frame = empty_table("customers", tz).reindex(seen.index)

@@ -37,7 +37,6 @@ from .windows import resolve_as_of
 logger = logging.getLogger(__name__)
 
 STRATEGY_FIELDS = ("first_response_minutes", "clock", "dedicated_agent", "follow_up_days")
-OVERRIDE_COLUMNS = ("overridden", "rule_label", "override_reason", "override_by", "override_decided_at")
 _REQUIRED_TEXT = ("customer_id", "label", "reason", "approved_by")
 _REQUIRED_TIMES = ("requested_at", "decided_at")
 # Reasons for which the loader sets an override row aside although a supervisor's decision
@@ -379,8 +378,8 @@ def apply_overrides(labels: pd.DataFrame, overrides: pd.DataFrame | None, config
     DataFrame
         A copy of ``labels`` with ``overridden`` (bool), ``rule_label`` (the
         label the rules gave), ``override_reason``, ``override_by`` and
-        ``override_decided_at``; ``label`` and the strategy fields follow the
-        override where one is in force.
+        ``override_decided_at``. Where an override is in force, ``label`` and
+        the strategy fields follow it.
 
     Raises
     ------

@@ -4,7 +4,7 @@ Conventions that hold for the whole file:
 
 * the result is ``datetime64[ns, <tz>]`` in the target zone ``tz``;
 * a value with a zone or offset (``Z``, ``+08:00``, ``+0800``, ``UTC``) is
-  converted to ``tz``; a naive value is read as local time of ``source_tz``
+  converted to ``tz``. A naive value is read as local time of ``source_tz``
   (default ``tz``) and then converted. For naive times that a DST change makes
   ambiguous, the first (summer-time) reading is taken; times that do not exist
   move forward to the first valid time. Both rules are deterministic;
@@ -98,6 +98,7 @@ def normalise_date_text(series: pd.Series) -> pd.Series:
     if not chinese.any():
         return text
 
+    # TODO: read 上午/下午 (a.m./p.m.) markers; until then such values are reported as bad_date.
     local = fold_width(text[chinese]).str.replace(_WEEKDAY, " ", regex=True)
     local = local.str.replace(r"(\d)\s*[年月]\s*", r"\1-", regex=True)
     local = local.str.replace(r"(\d)\s*[日号]\s*", r"\1 ", regex=True)

@@ -6,7 +6,7 @@ Conventions that hold for the whole file:
   ``rows_read == kept + set_aside``; a repaired row is a kept row whose value
   the cleaning changed (a cleared timestamp, say), so repairs are counted apart;
 * a row is set aside once, for the first rule that matched it, in the order
-  the rules ran (see :mod:`segmentation.cleaning`); the per-rule counts of set
+  the rules ran (see :mod:`segmentation.cleaning`). The per-rule counts of set
   aside rows therefore add up to ``set_aside``;
 * actions are ``set_aside``, ``repaired`` and ``counted`` (the rule only
   counts rows it keeps as they are, e.g. ``refund_netted``);
@@ -224,8 +224,8 @@ class QualityReport:
                      values: pd.Series, detail: pd.Series | str = "") -> None:
         """Record a row problem ``kind`` for each row of the boolean mask ``rows``.
 
-        ``values`` holds the offending text per row, ``detail`` the extra fact
-        the message needs (the scale, the earlier line, the later time).
+        ``values`` contains the offending text per row and ``detail`` the extra
+        fact the message needs (the scale, the earlier line, the later time).
         """
         ledger = self.ledgers[table]
         rows = rows.reindex(ledger.raw.index, fill_value=False).astype(bool)

@@ -10,22 +10,31 @@ Conventions:
   outputs of code cells are kept, with images embedded, so one file can be
   mailed on its own. Cells tagged ``remove-cell`` are left out.
 * Page text is Simplified Chinese by default and English with ``lang="en"``.
+* Pages embed a subset of the packaged Noto Sans CJK SC font (only the
+  characters on the page, as WOFF), so Chinese text renders on a machine
+  without any CJK font, like the charts do.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import html
+import io
 import logging
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
+from fontTools import subset
+from fontTools.ttLib import TTFont
 from jinja2 import DictLoader
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
+from .fonts import cjk_font_path
 from .i18n import DEFAULT_LANG, Catalog, check_lang
 from .manifest import build_manifest, read_manifest, write_manifest
 from .runner import RunRecord
@@ -38,6 +47,21 @@ INDEX_NAME = "index.html"
 REMOVE_CELL_TAGS = ("remove-cell", "remove_cell")
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 HTML_LANGUAGE_CODES = {"zh": "zh-CN", "en": "en"}
+EMBEDDED_FONT_FAMILY = "Segmentation CJK"
+_PRINTABLE_ASCII = range(0x20, 0x7F)
+
+# Overrides the lab template's font variables; browsers fall back per character, so code
+# keeps its monospace font for Latin text and takes Chinese from the embedded font.
+_FONT_CSS = """<style>
+@font-face {{ font-family: "{family}"; src: url(data:font/woff;base64,{data}) format("woff"); }}
+:root {{
+  --jp-content-font-family: "{family}", system-ui, sans-serif;
+  --jp-ui-font-family: "{family}", system-ui, sans-serif;
+  --jp-code-font-family: menlo, consolas, "DejaVu Sans Mono", "{family}", monospace;
+}}
+body {{ font-family: "{family}", system-ui, sans-serif; }}
+</style>
+"""
 
 # The lab template wraps markdown cells in an input area; this one renders them like
 # outputs, so the page carries no input-area markup at all.
@@ -71,7 +95,7 @@ MESSAGES = Catalog({
 
 
 def export_html(executed_notebook: str | Path, html_path: str | Path, *, title: str | None = None,
-                lang: str = DEFAULT_LANG) -> Path:
+                lang: str = DEFAULT_LANG, embed_font: bool = True) -> Path:
     """Render an executed notebook as a self-contained HTML page without code.
 
     Parameters
@@ -84,6 +108,8 @@ def export_html(executed_notebook: str | Path, html_path: str | Path, *, title: 
         Page title; the notebook's file name by default.
     lang : {"zh", "en"}
         Sets the page's ``lang`` attribute.
+    embed_font : bool, default True
+        Embed the subset of the CJK font the page needs, see :func:`embed_cjk_font`.
 
     Returns
     -------
@@ -97,6 +123,8 @@ def export_html(executed_notebook: str | Path, html_path: str | Path, *, title: 
     exporter = _report_exporter(lang)
     resources = {"metadata": {"name": title or executed_notebook.stem}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
+    if embed_font:
+        body = embed_cjk_font(body)
 
     html_path.write_text(body, encoding="utf-8")
     logger.debug("wrote %s (%d characters)", html_path, len(body))
@@ -140,6 +168,42 @@ def _report_exporter(lang: str) -> HTMLExporter:
     remove_tagged = TagRemovePreprocessor(remove_cell_tags=set(REMOVE_CELL_TAGS), enabled=True)
     exporter.register_preprocessor(remove_tagged, enabled=True)
     return exporter
+
+
+def embed_cjk_font(page: str) -> str:
+    """Insert the packaged CJK font, cut down to the characters of ``page``, into its ``<head>``.
+
+    Parameters
+    ----------
+    page : str
+        A complete HTML page with a ``</head>`` tag.
+
+    Returns
+    -------
+    str
+        The page with an ``@font-face`` rule holding the font as base64 WOFF
+        and CSS that puts the font first for text and after the monospace
+        fonts for code.
+    """
+    codepoints = frozenset(ord(character) for character in page if ord(character) > 0x7F) | frozenset(_PRINTABLE_ASCII)
+    style = _FONT_CSS.format(family=EMBEDDED_FONT_FAMILY, data=_font_subset_base64(codepoints))
+    return page.replace("</head>", style + "</head>", 1)
+
+
+@lru_cache(maxsize=4)
+def _font_subset_base64(codepoints: frozenset[int]) -> str:
+    # Parsing the 16 MB font takes about a second, so pages with the same characters share one subset.
+    font = TTFont(cjk_font_path())
+    subsetter = subset.Subsetter(options=subset.Options())
+    subsetter.populate(unicodes=sorted(codepoints))
+    subsetter.subset(font)
+
+    buffer = io.BytesIO()
+    # The flavor must be set on the font itself; the subsetter's option only affects its own save helper.
+    font.flavor = "woff"
+    font.save(buffer)
+    logger.debug("embedded a %d-byte font subset with %d characters", buffer.tell(), len(codepoints))
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def write_report_files(record: RunRecord, *, kind: str, title: str, lang: str = DEFAULT_LANG,
@@ -236,7 +300,7 @@ def write_index(reports_dir: str | Path, lang: str = DEFAULT_LANG) -> Path:
 
     rows = "\n".join(_index_row(entry, lang) for entry in entries)
     body = f"<table>\n{_index_header(lang)}\n{rows}\n</table>" if entries else f"<p>{MESSAGES('no_reports', lang)}</p>"
-    page = _index_page(body, lang)
+    page = embed_cjk_font(_index_page(body, lang))
 
     path = reports_dir / INDEX_NAME
     path.write_text(page, encoding="utf-8")
@@ -269,7 +333,7 @@ def _index_page(body: str, lang: str) -> str:
 <meta charset="utf-8">
 <title>{title}</title>
 <style>
-body {{ font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 2em; }}
+body {{ margin: 2em; }}
 table {{ border-collapse: collapse; }}
 th, td {{ border: 1px solid #ccc; padding: 0.4em 1em; text-align: left; }}
 th {{ background: #f3f3f3; }}

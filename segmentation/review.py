@@ -8,7 +8,7 @@ Conventions that hold for the whole file:
   the columns of :data:`SNAPSHOT_COLUMNS` that the labels carry. It is
   written to a temporary file and renamed, so an interrupted run leaves the
   old one in place;
-* a change list has one row per customer seen in either month, sorted by id;
+* a change list has one row per customer seen in either month, sorted by id.
   ``changed`` is True when the label differs, and a customer present in only
   one month counts as changed;
 * anomaly flags are booleans, False where the data cannot show the anomaly
@@ -161,6 +161,18 @@ def load_history(folder: str | Path) -> pd.DataFrame:
     frames = [pd.read_parquet(path).assign(month=_SNAPSHOT_NAME.match(path.name).group(1)) for path in paths]
     history = pd.concat(frames, ignore_index=True)
     return history[["month", *[name for name in history.columns if name != "month"]]]
+
+
+def existing_customers(labels: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    """Keep the labels of customers registered or first seen by the classification time.
+
+    A customer table exported later lists customers who did not exist yet at
+    an earlier month end. They are left out, so they show up as new customers
+    in the month they arrive. ``features["tenure_days"]`` is negative or
+    missing for them.
+    """
+    existed = features["tenure_days"].ge(0)
+    return labels[labels["customer_id"].isin(existed.index[existed])].reset_index(drop=True)
 
 
 def _review_month(current: pd.DataFrame, month: object, timezone: str, lang: str) -> pd.Period:

@@ -4,7 +4,7 @@ Conventions for the whole file:
 
 * a ticket's target is the ``first_response_minutes`` and ``clock`` of the
   label its customer carried when the period started (the labels frame
-  passed in); a ``24x7`` clock counts every minute, a ``working_hours``
+  passed in). A ``24x7`` clock counts every minute. A ``working_hours``
   clock counts working minutes on China's official calendar
   (:mod:`segmentation.workcalendar`);
 * durations are in minutes; rates are fractions in [0, 1];
@@ -144,7 +144,7 @@ def sla_outcomes(tickets: pd.DataFrame, labels: pd.DataFrame, config: Config,
 
 
 def _overdue(frame: pd.DataFrame, config: Config, as_of: pd.Timestamp | None) -> pd.Series:
-    """Whether an unanswered ticket's target had passed at ``as_of``."""
+    """Return whether each unanswered ticket's target had passed at ``as_of``."""
     waiting = (frame["outcome"] == "no_response").fillna(False).astype(bool)
     if as_of is None or not waiting.any():
         return pd.Series(False, index=frame.index, dtype=bool)

@@ -70,6 +70,8 @@ MESSAGES = Catalog({
                          "table of this file that has a file; got {table}.derive_from = {value!r}."},
     "bad_choice": {"zh": "{where}{name} 的值 {value!r} 无效；可选：{allowed}。",
                    "en": "{where}{name} is {value!r}; allowed: {allowed}."},
+    "not_list": {"zh": "{where}{name} 应为列表（widths 为正整数列表），实际为 {value!r}。",
+                 "en": "{where}{name} must be a list (for widths, of positive whole numbers), got {value!r}."},
     "bad_zone": {"zh": "{where}{name} 的值 {value!r} 不是 IANA 时区，例如 Asia/Shanghai、Europe/London。",
                  "en": "{where}{name} is {value!r}, not an IANA time zone such as Asia/Shanghai or Europe/London."},
     "bad_scale": {"zh": "{where}{name} 应为 [最小值, 最大值]，且最小值小于最大值，实际为 {value!r}。",
@@ -100,7 +102,7 @@ MESSAGES = Catalog({
 
 @dataclass(frozen=True)
 class TableSpec:
-    """How one canonical table is read; see ``docs/sources.md`` for each key."""
+    """Reading instructions of one canonical table; ``docs/sources.md`` explains each key."""
 
     table: str
     files: tuple[Path, ...] = ()
@@ -247,8 +249,8 @@ class _SpecChecker:
             return {}
         return value
 
-    def keys(self, given: Mapping[str, Any], allowed: tuple[str, ...], section: str) -> None:
-        for key in given:
+    def keys(self, section_keys: Mapping[str, Any], allowed: tuple[str, ...], section: str) -> None:
+        for key in section_keys:
             if key not in allowed:
                 self.fail("unknown_key", name=key, section=section, allowed=", ".join(allowed))
 
@@ -261,6 +263,22 @@ class _SpecChecker:
             self.fail("bad_zone", name=key, value=value)
             return None
         return str(value)
+
+    def texts(self, value: Any, key: str) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            self.fail("not_list", name=key, value=value)
+            return None
+        return tuple(str(item) for item in value)
+
+    def widths(self, value: Any, key: str) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(item, int) and item > 0 for item in value):
+            self.fail("not_list", name=key, value=value)
+            return None
+        return tuple(value)
 
     def scale(self, value: Any, key: str) -> tuple[float, float]:
         numbers = isinstance(value, (list, tuple)) and len(value) == 2 and all(
@@ -280,9 +298,8 @@ class _SpecChecker:
                 self.fail("unknown_table", name=table, allowed=", ".join(SCHEMAS))
         tables = {table: self.table(table, self.mapping(spec, f"tables.{table}"), tables_raw)
                   for table, spec in tables_raw.items() if table in SCHEMAS}
-        na_values = raw.get("na_values")
         return SourceSpec(name=str(raw.get("name", self.path.stem)), tables=tables, path=self.path,
-                          timezone=timezone, na_values=None if na_values is None else tuple(map(str, na_values)))
+                          timezone=timezone, na_values=self.texts(raw.get("na_values"), "na_values"))
 
     def table(self, table: str, raw: Mapping[str, Any], siblings: Mapping[str, Any]) -> TableSpec:
         self.keys(raw, TABLE_KEYS, f"tables.{table}")
@@ -294,12 +311,13 @@ class _SpecChecker:
         if raw.get("format") == "fixed_width" and not raw.get("widths"):
             self.fail("needs_widths", table=table)
 
-        columns = {str(k): None if v is None else str(v).strip()
-                   for k, v in self.mapping(raw.get("columns"), f"tables.{table}.columns").items()}
-        values = {str(k): dict(self.mapping(v, f"tables.{table}.values.{k}"))
-                  for k, v in self.mapping(raw.get("values"), f"tables.{table}.values").items()}
-        formats = {str(k): (v,) if isinstance(v, str) else tuple(v)
-                   for k, v in self.mapping(raw.get("date_formats"), f"tables.{table}.date_formats").items()}
+        columns = {str(column): None if header is None else str(header).strip()
+                   for column, header in self.mapping(raw.get("columns"), f"tables.{table}.columns").items()}
+        values = {str(column): dict(self.mapping(codes, f"tables.{table}.values.{column}"))
+                  for column, codes in self.mapping(raw.get("values"), f"tables.{table}.values").items()}
+        formats = {str(column): (listed,) if isinstance(listed, str) else tuple(listed)
+                   for column, listed in self.mapping(raw.get("date_formats"),
+                                                      f"tables.{table}.date_formats").items()}
         for section, names in (("columns", columns), ("values", values), ("date_formats", formats)):
             self.canonical(schema, names, section, allow_star=section == "date_formats")
         scale, by_channel = self.csat(table, raw.get("csat_scale"))
@@ -307,20 +325,20 @@ class _SpecChecker:
         return TableSpec(
             table=table, files=files, derive_from=raw.get("derive_from"), format=raw.get("format"),
             delimiter=raw.get("delimiter"), encoding=raw.get("encoding", "auto"),
-            names=tuple(map(str, raw["names"])) if raw.get("names") else None,
-            widths=tuple(int(w) for w in raw["widths"]) if raw.get("widths") else None,
+            names=self.texts(raw.get("names"), f"tables.{table}.names"),
+            widths=self.widths(raw.get("widths"), f"tables.{table}.widths"),
             sheet=raw.get("sheet", 0), columns=columns, values=values,
             amount_from=self.amount_from(table, raw.get("amount_from")),
             id_from_line=bool(raw.get("id_from_line", False)),
             status_from_prefix=self.prefix_rule(table, raw.get("status_from_prefix")),
             csat_scale=scale, csat_scale_by_channel=by_channel, date_formats=formats,
             timezone=self.zone(raw.get("timezone"), f"tables.{table}.timezone"),
-            na_values=tuple(map(str, raw["na_values"])) if raw.get("na_values") is not None else None,
+            na_values=self.texts(raw.get("na_values"), f"tables.{table}.na_values"),
         )
 
     def files(self, table: str, raw: Mapping[str, Any]) -> tuple[Path, ...]:
-        given = raw.get("file")
-        names = [given] if isinstance(given, str) else list(given or [])
+        declared = raw.get("file")
+        names = [declared] if isinstance(declared, str) else list(declared or [])
         paths = tuple((self.path.parent / str(name)).resolve() for name in names)
         for path in paths:
             if not path.is_file():
@@ -392,7 +410,7 @@ def resolve_columns(
     Columns named under the spec's ``columns`` are taken as given (``None``
     means the file has no such column). The other canonical columns are
     matched by name or alias with :func:`~segmentation.schema.normalise_header`,
-    the first matching header in file order winning; headers mapped
+    and the first matching header in file order wins. Headers mapped
     explicitly are not matched again, because they already have a meaning.
 
     Returns

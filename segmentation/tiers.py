@@ -81,12 +81,14 @@ def tier_categorical(values: Sequence[str] | np.ndarray | pd.Series, categories:
         If a value is not one of ``categories``, naming the values.
     """
     categories = list(categories)
-    codes = pd.Index(categories).get_indexer(values)
-    unknown = (codes < 0) & pd.notna(np.asarray(values, dtype=object))
-    if unknown.any():
-        outside = sorted(map(str, pd.unique(np.asarray(values, dtype=object)[unknown])))
+    # Factorising first means only the few distinct values are looked up.
+    value_codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    positions = pd.Index(categories).get_indexer(uniques)
+    if (positions < 0).any():
+        outside = sorted(map(str, uniques[positions < 0]))
         raise ValueError(MESSAGES("unknown_values", lang, column=getattr(values, "name", None) or "tier",
                                   categories=categories, values=outside))
+    codes = np.where(value_codes >= 0, positions[value_codes], -1)
     return pd.Categorical.from_codes(codes, categories=categories, ordered=True)
 
 
@@ -137,14 +139,16 @@ def activity_tiers(features: pd.DataFrame, activity: ActivityConfig, *, basis: s
 
     high = counts >= activity.high_min_per_month * months - _COUNT_SLACK
     mid = counts >= activity.mid_min_per_month * months - _COUNT_SLACK
-    tiers = np.where(high, "high", np.where(mid, "mid", "low"))
+    codes = np.select([high, mid], [ACTIVITY_TIERS.index("high"), ACTIVITY_TIERS.index("mid")],
+                      default=ACTIVITY_TIERS.index("low"))
 
     if activity.recency_months > 0:
         last = features["last_contact_at" if basis == "contacts" else "last_order_at"]
         cutoff = window_start(features.attrs["as_of"], f"{activity.recency_months}M")
         recent = (last > cutoff).to_numpy(dtype=bool, na_value=False)
-        tiers = np.where(recent, tiers, "low")
-    return pd.Series(tier_categorical(tiers, ACTIVITY_TIERS), index=features.index, name="activity_tier")
+        codes = np.where(recent, codes, ACTIVITY_TIERS.index("low"))
+    tiers = pd.Categorical.from_codes(codes, categories=list(ACTIVITY_TIERS), ordered=True)
+    return pd.Series(tiers, index=features.index, name="activity_tier")
 
 
 def need_types(features: pd.DataFrame, tie_break: Sequence[str]) -> pd.DataFrame:
@@ -164,13 +168,12 @@ def need_types(features: pd.DataFrame, tie_break: Sequence[str]) -> pd.DataFrame
     total = counts.sum(axis=1)
     # argmax returns the first maximum, and the columns are in tie-break order.
     winner = counts.argmax(axis=1) if len(counts) else np.zeros(0, dtype=int)
-    need = np.where(total > 0, np.asarray(tie_break, dtype=object)[winner], "none")
+    code_of_column = np.array([NEED_TYPES_WITH_NONE.index(need) for need in tie_break], dtype="int64")
+    codes = np.where(total > 0, code_of_column[winner], NEED_TYPES_WITH_NONE.index("none"))
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, counts.max(axis=1, initial=0) / total, np.nan)
-    return pd.DataFrame(
-        {"need_type": tier_categorical(need, NEED_TYPES_WITH_NONE), "need_share": share},
-        index=features.index,
-    )
+    need = pd.Categorical.from_codes(codes, categories=list(NEED_TYPES_WITH_NONE), ordered=True)
+    return pd.DataFrame({"need_type": need, "need_share": share}, index=features.index)
 
 
 def tier_counts(labels: pd.DataFrame, dimension: str, *, categories: Sequence[str] | None = None,

@@ -107,9 +107,10 @@ def value_contribution(features: pd.DataFrame, value: ValueConfig) -> pd.Series:
 
 def _strictly_greater_and_smaller(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Count, for each value, the values strictly greater and strictly smaller."""
-    ordered = np.sort(values)
-    greater = len(values) - np.searchsorted(ordered, values, side="right")
-    smaller = np.searchsorted(ordered, values, side="left")
+    _, block, block_size = np.unique(values, return_inverse=True, return_counts=True)
+    through = np.cumsum(block_size)
+    greater = len(values) - through[block]
+    smaller = (through - block_size)[block]
     return greater, smaller
 
 

@@ -354,6 +354,8 @@ def search_weights(folds: Sequence[Fold], current: np.ndarray, reference: Mappin
     best = best_index(table["objective_mean"].to_numpy(), table["label_change"].to_numpy())
     recommended = table.loc[best, list(SCORE_DIMENSIONS)].to_numpy(dtype="float64")
 
+    # NOTE: resamples re-pick only among the best BOOTSTRAP_CANDIDATES weight vectors of the full sample,
+    # so the intervals assume that no vector outside that set would win a resample.
     candidates = table.nlargest(BOOTSTRAP_CANDIDATES, "objective_mean")[list(SCORE_DIMENSIONS)].to_numpy()
     samples = bootstrap_weights(folds, candidates, objective, n_boot, seed)
     logger.info("searched %d weight vectors; best %s = %.4f", len(table), objective,

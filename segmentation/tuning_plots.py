@@ -23,9 +23,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from .backtest import METRICS, capture_curve, scheme_scores, summarize_schemes
-from .config import SCORE_DIMENSIONS
+from .config import SCORE_DIMENSIONS, VALUE_TIERS
 from .i18n import Catalog, check_lang
 from .plots import new_figure, pin_cjk_font
+from .scoring import compare_tiers, tier_codes
 from .tuning import TuningResult, label_changes
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ MESSAGES = Catalog({
     "tier_high": {"zh": "高", "en": "high"},
     "tier_mid": {"zh": "中", "en": "mid"},
     "tier_low": {"zh": "低", "en": "low"},
+    "rule_tier": {"zh": "规则价值层级", "en": "rule value tier"},
+    "score_tier": {"zh": "推荐权重得分层级", "en": "score tier, recommended weights"},
     "intro": {
         "zh": "数据源 `{source}`：当前 {customers} 位客户。回测时点 {cutoffs}；每个时点只用当时及以前的数据打分，"
               "再用其后 {horizon} 内实际发生的消费、留存、价值升级和 CSAT 检验。调优目标：{objective}；"
@@ -93,9 +96,14 @@ MESSAGES = Catalog({
     },
     "dimensions": {"zh": "可计算的维度：{available}。", "en": "Dimensions the data supports: {available}."},
     "missing_dimensions": {
-        "zh": "无法计算的维度：{missing}（数据缺少相应的订单或工单），其权重固定为 0。",
-        "en": "Dimensions the data cannot support: {missing} (no orders or tickets for them); their weight is 0.",
+        "zh": "无法计算的维度：{missing}。这些维度的权重固定为 0。",
+        "en": "Dimensions the data cannot support: {missing}. Their weight is fixed at 0.",
     },
+    "missing_value": {"zh": "价值（没有订单）", "en": "value (no orders)"},
+    "missing_activity": {"zh": "活跃（没有订单或工单）", "en": "activity (no orders or tickets)"},
+    "missing_need": {"zh": "需求（没有服务工单）", "en": "need (no service tickets)"},
+    "missing_loyalty": {"zh": "忠诚度（没有注册时间、复购或 CSAT 数据）",
+                        "en": "loyalty (no tenure, repeat-purchase or CSAT data)"},
     "notes": {"zh": "数据提示：", "en": "Data notes:"},
     "lift_text": {
         "zh": "## 下期消费捕获曲线\n\n曲线越靠左上，得分越早覆盖下期的大额消费。虚线是随机排序。",
@@ -113,9 +121,12 @@ MESSAGES = Catalog({
               "the intervals come from {n_boot} bootstrap resamples of customers (seed {seed}).",
     },
     "baselines_text": {
-        "zh": "## 与基准方案对比\n\n第一张表是各方案前10%客户捕获的下期消费占比；第二张表是全部指标在各回测时点的均值、最小值和最大值。",
-        "en": "## Against the baselines\n\nThe first table is each scheme's top-10% capture of next-period spend; "
-              "the second gives every metric's mean, min and max over the cut-offs.",
+        "zh": "## 与基准方案对比\n\n第一张表是各方案前10%客户捕获的下期消费占比；第二张表是全部指标在各回测时点的均值、最小值和最大值；"
+              "第三张表按客户逐一对比最近回测时点的规则价值层级与推荐权重下的得分层级（两者用相同占比切分）。",
+        "en": "## Against the baselines\n\nThe first table is each scheme's top-10% capture of next-period spend. "
+              "The second gives every metric's mean, min and max over the cut-offs. The third compares, customer "
+              "by customer at the latest cut-off, the rule value tier with the score tier under the recommended "
+              "weights (both cut with the same shares).",
     },
     "changes_text": {
         "zh": "## 层级会变化的客户\n\n采用推荐权重后，{count} 位客户（{share:.1%}）的得分层级会改变。下表按客户ID列出前 {limit} 位，只含ID和分数。",
@@ -143,9 +154,9 @@ def intro_markdown(result: TuningResult, source: str, lang: str = "zh") -> str:
                     objective=MESSAGES(result.search.objective, lang), step=f"{result.search.step:g}", points=len(grid))
     available = result.current.available
     parts = [text, MESSAGES("dimensions", lang, available=", ".join(MESSAGES(dim, lang) for dim in available))]
-    missing = [MESSAGES(dim, lang) for dim in SCORE_DIMENSIONS if dim not in available]
+    missing = [MESSAGES(f"missing_{dim}", lang) for dim in SCORE_DIMENSIONS if dim not in available]
     if missing:
-        parts.append(MESSAGES("missing_dimensions", lang, missing=", ".join(missing)))
+        parts.append(MESSAGES("missing_dimensions", lang, missing="; ".join(missing)))
     if result.notes:
         parts.append(MESSAGES("notes", lang) + "\n\n" + "\n".join(f"- {note}" for note in result.notes))
     return "\n\n".join(parts)
@@ -289,6 +300,27 @@ def capture_table(result: TuningResult, lang: str = "zh") -> pd.DataFrame:
     table.index = [scheme_names(lang)[key] for key in table.index]
     table.index.name = MESSAGES("scheme", lang)
     return table.round(DECIMALS)
+
+
+def tier_comparison_table(result: TuningResult, lang: str = "zh") -> pd.DataFrame:
+    """Cross-tabulate rule value tiers against score tiers under the recommended weights.
+
+    Both are cut with the same shares and tie rule at the latest cut-off, so
+    the diagonal counts the customers the two schemes agree on.
+
+    Returns
+    -------
+    DataFrame, shape (3, 3)
+        Rows: rule value tier; columns: score tier; customer counts.
+    """
+    fold = result.folds[-1]
+    codes = tier_codes(fold.scores.composite(result.search.recommended).to_numpy(), result.shares)
+    score_tier = pd.Series(np.array(VALUE_TIERS)[codes], index=fold.scores.frame.index)
+    table = compare_tiers(score_tier, fold.labels["value_tier"].astype("str"))
+    names = [MESSAGES(f"tier_{tier}", lang) for tier in VALUE_TIERS]
+    table.index = pd.Index(names, name=MESSAGES("rule_tier", lang))
+    table.columns = pd.Index(names, name=MESSAGES("score_tier", lang))
+    return table
 
 
 def folds_table(result: TuningResult, lang: str = "zh") -> pd.DataFrame:

@@ -20,6 +20,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .config import parse_window
 from .i18n import Catalog
@@ -96,26 +98,68 @@ def customer_codes(ids: pd.Series, customers: pd.Index) -> np.ndarray:
     cheaper than hashing millions of repeated strings.
     """
     if isinstance(ids.dtype, pd.CategoricalDtype):
-        category_codes = customers.get_indexer(ids.cat.categories.astype("str"))
+        category_codes = _positions(ids.cat.categories, customers)
         codes = ids.cat.codes.to_numpy()
         return np.where(codes >= 0, category_codes[codes], -1)
-    return customers.get_indexer(ids.astype("str"))
+    return _positions(ids, customers)
+
+
+def _positions(values: pd.Index | pd.Series, customers: pd.Index) -> np.ndarray:
+    # Arrow's hash lookup avoids turning millions of ids into Python strings.
+    found = pc.index_in(_arrow_text(values), value_set=_arrow_text(customers))
+    return found.fill_null(-1).to_numpy().astype("int64")
+
+
+def _arrow_text(values: pd.Index | pd.Series) -> pa.Array:
+    return pa.array(pd.array(values, dtype="str")).cast(pa.large_string())
 
 
 def grouped_reduce(codes: np.ndarray, values: np.ndarray, n: int, how: str, fill: float | int) -> np.ndarray:
-    """Reduce ``values`` per customer code with ``how`` into an array of length ``n``.
+    """Reduce ``values`` per customer code into an array of length ``n``.
 
-    ``how`` is a pandas reduction name (``"max"``, ``"min"``, ``"mean"``,
-    ``"median"``); NaN values are skipped and customers without values get
-    ``fill``. An int ``fill`` keeps an int64 result, so timestamps in ns stay exact.
+    Parameters
+    ----------
+    codes : ndarray of int, shape (m,)
+        Customer code of each value, in ``[0, n)``.
+    values : ndarray, shape (m,)
+        Float values (NaN is skipped) or int64 values such as ns timestamps.
+    n : int
+        Number of customers.
+    how : {"max", "min", "mean", "median"}
+        The reduction. ``max`` and ``min`` keep the dtype of ``values``, so
+        int64 timestamps stay exact.
+    fill : float or int
+        Result for a customer without any value.
     """
-    result = np.full(n, fill, dtype=np.asarray(fill).dtype if isinstance(fill, int) else "float64")
-    if len(codes) == 0:
-        return result
-    reduced = pd.Series(values).groupby(codes, sort=False).agg(how)
-    result[reduced.index.to_numpy()] = reduced.to_numpy()
-    return result
+    dtype = "int64" if isinstance(fill, int) else "float64"
+    if np.issubdtype(values.dtype, np.floating):
+        present = ~np.isnan(values)
+        codes, values = codes[present], values[present]
+    counts = np.bincount(codes, minlength=n)
 
+    if how in ("max", "min"):
+        result = _extreme(codes, values.astype(dtype), n, how)
+    elif how == "mean":
+        result = np.bincount(codes, weights=values, minlength=n) / np.maximum(counts, 1)
+    elif how == "median":
+        # A categorical key with all n categories skips pandas' factorisation of the codes.
+        key = pd.Categorical.from_codes(codes, categories=pd.RangeIndex(n))
+        result = pd.Series(values).groupby(key, observed=False).median().to_numpy(dtype="float64")
+    else:
+        raise ValueError(f"unknown reduction {how!r}; use max, min, mean or median")
+    return np.where(counts > 0, result, fill).astype(dtype)
+
+
+def _extreme(codes: np.ndarray, values: np.ndarray, n: int, how: str) -> np.ndarray:
+    if values.dtype.kind == "i":
+        info = np.iinfo(values.dtype)
+        start = info.min if how == "max" else info.max
+    else:
+        start = -np.inf if how == "max" else np.inf
+    result = np.full(n, start, dtype=values.dtype)
+    ufunc = np.maximum if how == "max" else np.minimum
+    ufunc.at(result, codes, values)
+    return result
 
 
 def days_before(as_of_ns: int, stamps_ns: np.ndarray) -> np.ndarray:

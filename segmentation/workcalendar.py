@@ -13,9 +13,10 @@ Conventions for the whole file:
 * durations are in minutes (float); timestamps are converted to the
   configured zone before any day or hour is read.
 
-The computation is vectorised over tickets: one row per calendar day holds
-that day's working minutes and their running total, and each timestamp is
-mapped to "working minutes since the first day of the table" by a lookup.
+The computation is vectorised over tickets. A table with one row per
+calendar day contains that day's working minutes and their running total,
+and each timestamp is mapped by a lookup to "working minutes since the first
+day of the table".
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ def _working_minutes_before(local: pd.Series, day_table: pd.DataFrame, config: C
 
 
 def _day_table(first: dt.date, last: dt.date, config: Config) -> pd.DataFrame:
-    """One row per calendar day: workday flag, working minutes, and the total of earlier days."""
+    """Build one row per calendar day: workday flag, working minutes, and the total of earlier days."""
     workday = workday_flags(first, last)
     day_length = (
         (config.working_end.hour - config.working_start.hour) * 60

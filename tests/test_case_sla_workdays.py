@@ -57,7 +57,7 @@ def test_case_targets(outcomes):
 
 
 def test_monday_to_friday_calendar_flips_t1_to_t3(config):
-    """numpy's business-day calendar knows weekends only, so 调休 and holidays go wrong."""
+    """numpy's business-day calendar has weekends only, so 调休 and holidays go wrong."""
     working = CASES.iloc[:3]
     starts = pd.to_datetime(working["created"])
     ends = pd.to_datetime(working["responded"])

@@ -57,6 +57,8 @@ def order_rows(big_june_order: bool) -> list[dict]:
     if big_june_order:
         rows.append({"order_id": "O-C010-1", "customer_id": "C010", "order_date": "2024-06-20 10:00",
                      "amount": 30000.0, "status": "paid"})
+        rows.append({"order_id": "O-C011-1", "customer_id": "C011", "order_date": "2024-06-12 10:00",
+                     "amount": 100.0, "status": "paid"})
     return rows
 
 
@@ -72,8 +74,12 @@ def ticket_rows() -> list[dict]:
 
 
 def make_source(folder: Path, *, big_june_order: bool = False, overrides: list[dict] | None = None) -> Path:
+    """Write the folder source; ``big_june_order`` adds a 30000 order of C010 and a customer C011 new in June."""
     folder.mkdir(parents=True, exist_ok=True)
-    write_csv(folder / "customers.csv", customer_rows())
+    customers = customer_rows()
+    if big_june_order:
+        customers.append({**customers[0], "customer_id": "C011", "registered_at": "2024-06-10"})
+    write_csv(folder / "customers.csv", customers)
     write_csv(folder / "orders.csv", order_rows(big_june_order))
     write_csv(folder / "tickets.csv", ticket_rows())
     write_csv(folder / "followups.csv", [
@@ -235,11 +241,16 @@ def test_reclassify_two_months(tmp_path, capsys):
     assert "上月（2024-04）没有快照" in may
     assert "previous month (2024-05) labels read from the snapshot" in june
     assert "low activity, big order: 1" in june
+    assert "new customers: 1" in june
+    assert "上月（2024-04）没有快照" in may
     assert sorted(path.name for path in snapshots.iterdir()) == ["labels_2024-05.parquet", "labels_2024-06.parquet"]
     changes = pd.read_csv(tmp_path / "changes.csv", encoding="utf-8-sig").set_index("customer_id")
     assert changes.loc["C010", "low_activity_big_order"]
     assert changes.loc["C010", "previous_activity_tier"] == "low"
     assert changes["low_activity_big_order"].sum() == 1
+    assert changes.loc["C011", "new_customer"]
+    assert changes["new_customer"].sum() == 1
+    assert changes.loc["C010", "value_jump"]
 
 
 def test_reclassify_default_snapshot_folder(tmp_path, monkeypatch, capsys):
@@ -272,8 +283,6 @@ def test_classify_sample(tmp_path, capsys):
 @pytest.mark.parametrize("name", ["online_retail", "cdnow", "cn_restaurant"])
 def test_classify_real_source(tmp_path, capsys, name):
     source = Path(__file__).resolve().parents[1] / "sources" / f"{name}.yaml"
-    if not source.is_file():
-        pytest.skip(f"{source} is not written yet")
 
     assert run_cli("classify", source, "--out", tmp_path / "labels.parquet") == 0
 

@@ -115,7 +115,7 @@ def test_orders_only_data_notes_missing_need():
 
     assert prep.columns_ == ["spend", "orders_per_month"]
     assert prep.dimensions_missing_ == ["need", "loyalty"]
-    assert prep.notes_[0] == "the data lacks these dimensions, so clustering uses the others only: need, loyalty"
+    assert prep.notes_[0] == "The data lacks these dimensions, so clustering uses the others only: need, loyalty."
     assert "contacts_per_month" in prep.notes_[1]
     assert "csat_mean_100" in prep.notes_[1]
 
@@ -127,7 +127,7 @@ def test_unavailable_dimension_is_dropped_even_if_it_varies():
     prep = FeaturePrep().fit(X)
 
     assert prep.columns_ == ["spend"]
-    assert prep.notes_[0] == "数据缺少以下维度，聚类只使用其余维度：活跃度、需求、忠诚度"
+    assert prep.notes_[0] == "数据缺少以下维度，聚类只使用其余维度：活跃度、需求、忠诚度。"
 
 
 @pytest.mark.parametrize(

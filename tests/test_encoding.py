@@ -43,7 +43,7 @@ def test_customers_load_in_each_encoding(tmp_path, data, expected, name):
     assert customers["customer_id"].dtype == "str"
 
 
-def test_gbk_file_cannot_be_read_by_gbk_codec_alone():
+def test_rare_name_not_in_gbk():
     # The reason GB18030 is tried after GBK: the rare name has no GBK code.
     with pytest.raises(UnicodeEncodeError):
         "王𬍤".encode("gbk")

@@ -281,3 +281,42 @@ def test_register_csv_personal_columns(tmp_path, config, with_contacts, present)
     columns = set(pd.read_csv(path, encoding="utf-8-sig", nrows=0).columns)
     assert ({"name", "phone", "email"} <= columns) is present
     assert bool({"name", "phone", "email"} & columns) is present
+
+
+def test_xlsx_times_and_percentages(tmp_path):
+    frame = pd.DataFrame({"as_of": [pd.Timestamp("2024-06-30 23:59:59.999999999", tz=TZ)], "need_share": [0.8]})
+
+    path = write_table(frame, tmp_path / "out.xlsx", sheet="data")
+
+    sheet = openpyxl.load_workbook(path)["data"]
+    assert sheet["A2"].value == pd.Timestamp("2024-06-30 23:59:59").to_pydatetime()
+    assert sheet["B2"].value == 0.8
+    assert sheet["B2"].number_format == "0.0%"
+
+
+def test_csv_times_local_without_offset(tmp_path):
+    frame = pd.DataFrame({"as_of": [pd.Timestamp("2024-06-30 15:59:59.5", tz="UTC").tz_convert(TZ)]})
+
+    path = write_table(frame, tmp_path / "out.csv")
+
+    assert path.read_text("utf-8-sig").splitlines() == ["as_of", "2024-06-30 23:59:59"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("zh", "《个人信息保护法》"), ("en", "Personal Information Protection Law")],
+    ids=["chinese", "english"],
+)
+def test_personal_data_warning(tmp_path, caplog, lang, expected):
+    frame = pd.DataFrame({"customer_id": ["C1"], "phone": ["13800000001"]})
+
+    write_table(frame, tmp_path / "out.csv", lang=lang)
+
+    assert expected in caplog.text
+    assert "phone" in caplog.text
+
+
+def test_no_warning_without_personal_columns(tmp_path, caplog):
+    write_table(hostile_frame(), tmp_path / "out.csv")
+
+    assert "个人信息" not in caplog.text

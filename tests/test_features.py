@@ -163,6 +163,18 @@ def test_contact_columns_hand_computed(config):
     pd.testing.assert_frame_equal(features[expected.columns], expected)
 
 
+def test_spend_independent_of_summation_order(config):
+    tables = Tables(customers("C1", "C2"), orders([
+        ("C1", "2024-02-01", 0.1, "paid"), ("C1", "2024-02-02", 0.2, "paid"), ("C1", "2024-02-03", 0.3, "paid"),
+        ("C2", "2024-02-01", 0.3, "paid"), ("C2", "2024-02-02", 0.2, "paid"), ("C2", "2024-02-03", 0.1, "paid"),
+    ]))
+
+    features = build_features(tables, AS_OF, "6M", config)
+
+    assert features.loc["C1", "spend"] == features.loc["C2", "spend"]
+    assert features.loc["C1", "spend"] == 0.6
+
+
 @pytest.mark.parametrize(("history", "repeats"), [
     ([("2024-06-01", "fault"), ("2024-06-08", "fault")], 1),
     ([("2024-06-01", "fault"), ("2024-06-09", "fault")], 0),

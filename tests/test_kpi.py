@@ -104,3 +104,19 @@ def test_snapshot_used_for_start_labels(generated, config, full_review, tmp_path
     assert review.current.label_sources["end"].startswith("classified from the data up to 2024-06-30 23:59:59")
     assert set(review.current.labels_start["label"]) == {"regular"}
     assert review.sections["migration"].table.loc["regular"].sum() == len(snapshot)
+
+
+def test_tie_warnings_are_collected_not_shown(config, recwarn):
+    ids = [f"C{i:02d}" for i in range(20)]
+    orders = pd.DataFrame({
+        "order_id": [f"O{i}" for i in range(20)], "customer_id": ids,
+        "order_date": pd.to_datetime(["2024-03-10 10:00"] * 20).tz_localize(config.timezone),
+        "amount": [100.0] * 18 + [500.0, 900.0],
+    })
+    tables = Tables(customers=pd.DataFrame({"customer_id": ids}), orders=orders)
+
+    review = quarterly_review(tables, config, "2024Q2", lang="en")
+
+    assert len(review.warnings) == 2
+    assert review.warnings[0].startswith("ties moved value tiers off their intended shares: mid 0% (0 customers)")
+    assert not [item for item in recwarn if issubclass(item.category, UserWarning)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -415,3 +416,37 @@ def test_sample_source_loads_and_ignores_truth():
     assert all("_truth" not in path for paths in tables.files.values() for path in paths)
     summary = tables.quality.summary_frame()
     assert (summary["rows_read"] == summary["kept"] + summary["set_aside"]).all()
+
+
+@pytest.mark.parametrize("doc", ["sources.md", "sources.zh-CN.md"])
+def test_documented_example_uses_valid_keys(tmp_path, doc):
+    text = (Path(__file__).resolve().parents[1] / "docs" / doc).read_text("utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    source = tmp_path / "my_crm.yaml"
+    source.write_text(example, encoding="utf-8")
+
+    with pytest.raises(DataValidationError) as caught:
+        load_source(source)
+
+    assert {problem.kind for problem in caught.value.problems} == {"file_missing"}
+    assert len(caught.value.problems) == 4
+
+
+def test_source_file_lists_must_be_lists(tmp_path):
+    write(tmp_path / "x.txt", "a\n")
+    source = write(tmp_path / "lists.yaml", """
+        na_values: NA
+        tables:
+          orders:
+            file: x.txt
+            format: fixed_width
+            widths: [3, a]
+    """)
+
+    with pytest.raises(DataValidationError) as caught:
+        load_source(source, lang="en")
+
+    messages = sorted(problem.message for problem in caught.value.problems)
+    assert len(messages) == 2
+    assert "na_values must be a list" in messages[0]
+    assert "tables.orders.widths must be a list (for widths, of positive whole numbers), got [3, 'a']" in messages[1]

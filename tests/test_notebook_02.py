@@ -8,17 +8,11 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
-
 from segmentation.config import load_config
+from segmentation.runner import project_kernel_name
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "02_weight_tuning.ipynb"
-
-
-def kernel_name() -> str:
-    """Return the project kernel when it is installed, else the venv's default python3 kernel."""
-    return "segmentation" if "segmentation" in KernelSpecManager().find_kernel_specs() else "python3"
 
 
 def outputs_text(notebook: nbformat.NotebookNode) -> str:
@@ -54,7 +48,7 @@ def test_notebook_runs_on_sample(tmp_path, lang, heading):
     output = tmp_path / f"02_{lang}.ipynb"
 
     papermill.execute_notebook(
-        str(NOTEBOOK), str(output), kernel_name=kernel_name(), cwd=str(REPO), progress_bar=False,
+        str(NOTEBOOK), str(output), kernel_name=project_kernel_name(), cwd=str(REPO), progress_bar=False,
         parameters={"source": "sample", "lang": lang, "output_dir": str(tmp_path / "out"), "seed": 7},
     )
 

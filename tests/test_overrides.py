@@ -7,7 +7,14 @@ import pytest
 
 from segmentation.config import load_config
 from segmentation.errors import DataValidationError
-from segmentation.overrides import apply_overrides, late_decisions, summarize_overrides, validate_overrides
+from segmentation.loading import load_source
+from segmentation.overrides import (
+    apply_overrides,
+    check_loaded_overrides,
+    late_decisions,
+    summarize_overrides,
+    validate_overrides,
+)
 
 TZ = "Asia/Shanghai"
 AS_OF = pd.Timestamp("2024-06-30 23:59:59", tz=TZ)
@@ -183,3 +190,45 @@ def test_summary_counts(config):
     assert (summary.expired, summary.pending) == (1, 1)
     assert (summary.decided_in_time, summary.late) == (1, 2)
     assert summary.appeal_hours == 24.0
+
+
+def write_source(folder, override_rows: list[dict]):
+    folder.mkdir()
+    pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "status": ["active", "active", "churned"]}).to_csv(
+        folder / "customers.csv", index=False)
+    pd.DataFrame({"order_id": ["O1"], "customer_id": ["C1"], "order_date": ["2024-06-01"], "amount": [10.0]}).to_csv(
+        folder / "orders.csv", index=False)
+    pd.DataFrame(override_rows).to_csv(folder / "overrides.csv", index=False)
+    return folder
+
+
+def override_row(customer: str, **changes: str) -> dict:
+    row = {"customer_id": customer, "label": "vip", "reason": "r", "approved_by": "A",
+           "requested_at": "2024-06-01 09:00", "decided_at": "2024-06-01 10:00", "expires_at": ""}
+    return {**row, **changes}
+
+
+def test_loaded_overrides_rejected_rows(tmp_path, config):
+    folder = write_source(tmp_path / "data", [
+        override_row("C1"),
+        override_row("C3"),
+        override_row("C9"),
+        override_row("C2", decided_at="not a date"),
+        override_row("C2", label="gold"),
+    ])
+    tables = load_source(folder, config, lang="en")
+
+    with pytest.raises(DataValidationError, match="line 4: customer 'C9'") as caught:
+        check_loaded_overrides(tables, config, "en")
+
+    assert [(problem.row, problem.kind) for problem in caught.value.problems] == [
+        (4, "unknown_customer"), (5, "bad_date"), (6, "unknown_label")]
+
+
+def test_loaded_overrides_of_churned_customer_pass(tmp_path, config):
+    tables = load_source(write_source(tmp_path / "data", [override_row("C1"), override_row("C3")]), config)
+
+    check_loaded_overrides(tables, config)
+
+    assert tables.overrides["customer_id"].tolist() == ["C1"]
+    assert tables.overrides["source_row"].tolist() == [2]

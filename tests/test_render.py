@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 from datetime import date, datetime, timedelta, timezone
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fontTools.ttLib import TTFont
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from segmentation import manifest, render
@@ -19,7 +22,8 @@ ABC_SHA256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 # One transparent 1x1 PNG.
 PIXEL_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
 BEIJING = timezone(timedelta(hours=8))
-INPUT_MARKUP = re.compile(r'class="[^"]*(jp-InputArea|input_area|jp-InputPrompt|input_prompt)')
+# Class names of code inputs and of In/Out prompts in the lab and classic templates.
+CODE_MARKUP = re.compile(r'class="[^"]*(jp-InputArea|input_area|jp-InputPrompt|input_prompt|jp-OutputPrompt|output_prompt)')
 
 
 def executed_notebook() -> nbformat.NotebookNode:
@@ -79,8 +83,8 @@ def test_export_html_hides(exported, unwanted):
     assert unwanted not in exported
 
 
-def test_export_html_has_no_input_markup(exported):
-    assert INPUT_MARKUP.findall(exported) == []
+def test_export_html_has_no_code_markup(exported):
+    assert CODE_MARKUP.findall(exported) == []
 
 
 @pytest.mark.parametrize(
@@ -91,6 +95,27 @@ def test_export_html_has_no_input_markup(exported):
 )
 def test_export_html_shows(exported, wanted):
     assert wanted in exported
+
+
+def test_export_html_embeds_font_for_page_text(exported):
+    encoded = re.search(r"data:font/woff;base64,([A-Za-z0-9+/=]+)", exported).group(1)
+    data = base64.b64decode(encoded)
+    font = TTFont(io.BytesIO(data))
+
+    cmap = font.getBestCmap()
+    chinese = {character for character in exported if "\u4e00" <= character <= "\u9fff"}
+    assert {"复", "盘", "满", "意"} <= chinese
+    assert sorted(character for character in chinese if ord(character) not in cmap) == []
+    assert data[:4] == b"wOFF"
+
+
+def test_export_html_without_font(tmp_path):
+    path = tmp_path / "executed.ipynb"
+    nbformat.write(executed_notebook(), path)
+
+    text = render.export_html(path, tmp_path / "report.html", embed_font=False).read_text(encoding="utf-8")
+
+    assert "@font-face" not in text
 
 
 def test_export_html_english_page(tmp_path):
@@ -245,6 +270,7 @@ def test_write_index_in_english(reports):
     page = render.write_index(reports, lang="en").read_text(encoding="utf-8")
 
     assert '<html lang="en">' in page
+    assert "@font-face" in page
     assert "<th>Quarter</th><th>Generated at</th><th>Report</th><th>Status</th>" in page
 
 

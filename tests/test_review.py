@@ -10,6 +10,7 @@ from segmentation.config import load_config
 from segmentation.errors import ParameterError
 from segmentation.review import (
     anomaly_counts,
+    existing_customers,
     big_order_customers,
     load_history,
     load_snapshot,
@@ -260,3 +261,13 @@ def test_reclassify_mixed_categories(tmp_path, config):
 
     assert changes["changed"].tolist() == [False, True, True, False, True, True, False]
     assert changes["value_jump"].tolist() == [False, False, True, False, False, False, False]
+
+
+def test_existing_customers_by_tenure():
+    features = pd.DataFrame({"tenure_days": [10.0, 0.0, -3.0, np.nan]},
+                            index=pd.Index(["C1", "C2", "C3", "C4"], name="customer_id"))
+    frame = labels([(customer, "regular", "mid", "mid", "none") for customer in ["C4", "C3", "C2", "C1"]])
+
+    kept = existing_customers(frame, features)
+
+    assert kept["customer_id"].tolist() == ["C2", "C1"]

@@ -1,4 +1,4 @@
-"""Tests of the weight search: simplex grid, refinement, objectives, Pareto front, bootstrap and YAML output."""
+"""Tests of the weight search, its report tables and charts, and the slider panel's recompute."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from math import comb
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib import pyplot as plt
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
+from segmentation import tuning_plots
 from segmentation.backtest import capture_curve, parse_cutoffs
 from segmentation.config import SCORE_DIMENSIONS, load_config
 from segmentation.errors import ParameterError
+from segmentation.plots import save_figure
 from segmentation.schema import Tables
 from segmentation.tuning import (
     best_index,
@@ -295,7 +298,7 @@ def test_recompute_reference_weights():
     state = recompute(small_panel(), {"value": 2.0}, SHARES, fractions=(0.2, 0.4, 1.0))
 
     assert state.weights.tolist() == [1.0, 0.0, 0.0, 0.0]
-    # Nobody scores more than the two customers tied at 0.9, so both are high although 10% is one customer.
+    # No customer scores more than the two tied at 0.9, so both are high although 10% is one customer.
     assert state.tier_counts.tolist() == [2, 4, 4]
     assert state.label_changes == 0
     np.testing.assert_allclose(state.capture, [200 / 380, 360 / 380, 1.0])
@@ -334,3 +337,41 @@ def test_build_panel_updates_on_slider(planted_result):
     assert "customers changing tier" in before
     assert summary.value != before
     assert f"loyalty {1.0 / (1.0 + others):.2f}" in summary.value
+
+
+def test_tier_comparison_counts_latest_fold(planted_result):
+    table = tuning_plots.tier_comparison_table(planted_result, "en")
+
+    assert table.index.tolist() == ["high", "mid", "low"]
+    assert table.columns.tolist() == ["high", "mid", "low"]
+    assert table.to_numpy().sum() == len(planted_result.folds[-1].outcomes)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_tables_have_every_scheme(planted_result, lang):
+    names = tuning_plots.scheme_names(lang)
+
+    capture = tuning_plots.capture_table(planted_result, lang)
+    baselines = tuning_plots.baselines_table(planted_result, lang)
+
+    assert capture.index.tolist() == [names[key] for key in tuning_plots.SCHEME_ORDER]
+    assert baselines.index.tolist() == [names[key] for key in tuning_plots.SCHEME_ORDER]
+    assert len(tuning_plots.weights_table(planted_result, lang)) == 4
+
+
+@pytest.mark.parametrize("chart", ["plot_lift", "plot_pareto", "plot_weights"])
+def test_charts_draw_every_glyph(planted_result, chart, tmp_path):
+    ax = getattr(tuning_plots, chart)(planted_result, "zh")
+
+    path = save_figure(ax.figure, tmp_path / f"{chart}.png")
+    plt.close(ax.figure)
+
+    assert path.stat().st_size > 0
+
+
+def test_lift_table_curve_bounds(planted_result):
+    table = tuning_plots.lift_table(planted_result)
+
+    assert table.loc[0.0].tolist() == [0.0] * 5
+    np.testing.assert_allclose(table.loc[1.0], 1.0)
+    assert (table.diff().iloc[1:] >= -1e-12).all().all()

@@ -24,6 +24,7 @@ from ..overrides import check_loaded_overrides
 from ..review import (
     ANOMALY_FLAGS,
     anomaly_counts,
+    existing_customers,
     load_history,
     load_snapshot,
     month_end,
@@ -96,14 +97,19 @@ def add_arguments(parser: argparse.ArgumentParser, lang: str) -> None:
 
 def previous_labels(tables: Tables, config: Config, month: pd.Period, folder: Path, window: str | None,
                     lang: str) -> pd.DataFrame:
-    """Return last month's labels: the snapshot if there is one, else a classification at its end."""
+    """Return last month's labels: the snapshot if there is one, else a classification at its end.
+
+    A recomputed classification keeps only the customers that existed by the
+    end of the previous month (see :func:`~segmentation.review.existing_customers`).
+    """
     previous = month - 1
     path = snapshot_path(previous, folder)
     if path.is_file():
         print(MESSAGES("previous_from_snapshot", lang, month=previous, path=path))
         return load_snapshot(previous, folder, lang)
     print(MESSAGES("previous_recomputed", lang, month=previous))
-    return classify(tables, config, month_end(previous, config.timezone), window=window, lang=lang).labels
+    result = classify(tables, config, month_end(previous, config.timezone), window=window, lang=lang)
+    return existing_customers(result.labels, result.features)
 
 
 def _label_text(key: object, config: Config, absent: str, lang: str) -> str:
@@ -144,13 +150,14 @@ def run(args: argparse.Namespace) -> int:
 
     tables = load_source(args.source, config, lang=lang)
     check_loaded_overrides(tables, config, lang)
-    current = classify(tables, config, month_end(month, config.timezone), window=args.window, lang=lang)
+    result = classify(tables, config, month_end(month, config.timezone), window=args.window, lang=lang)
+    current = existing_customers(result.labels, result.features)
     previous = previous_labels(tables, config, month, folder, args.window, lang)
 
     history = load_history(folder)
-    changes = reclassify(previous, current.labels, history=history, orders=tables.orders, config=config,
+    changes = reclassify(previous, current, history=history, orders=tables.orders, config=config,
                          month=month, lang=lang)
-    path = save_snapshot(current.labels, month, folder, as_of=current.as_of, lang=lang)
+    path = save_snapshot(current, month, folder, as_of=result.as_of, lang=lang)
     print(MESSAGES("snapshot_saved", lang, path=path))
 
     print("\n".join(format_review(changes, config, month, lang)))

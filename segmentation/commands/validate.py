@@ -108,11 +108,11 @@ def _problem_lines(report: QualityReport, lang: str) -> str:
     problems = report.problems
     if not problems:
         return ""
-    shown = problems[:SHOWN_PROBLEMS]
-    lines = [MESSAGES("problems", lang, count=len(problems), shown=len(shown))]
-    lines += [f"  - {problem.message}" for problem in shown]
-    if len(problems) > len(shown):
-        lines.append("  " + MESSAGES("more", lang, count=len(problems) - len(shown)))
+    first_problems = problems[:SHOWN_PROBLEMS]
+    lines = [MESSAGES("problems", lang, count=len(problems), shown=len(first_problems))]
+    lines += [f"  - {problem.message}" for problem in first_problems]
+    if len(problems) > len(first_problems):
+        lines.append("  " + MESSAGES("more", lang, count=len(problems) - len(first_problems)))
     return "\n".join(lines)
 
 
