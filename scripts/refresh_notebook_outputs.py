@@ -5,7 +5,7 @@ outputs kept in git must come from the current code. This script runs each
 notebook with its default parameters on the project's kernel, in the
 notebook's own folder (where nbval runs it too), and overwrites the file only
 if the run succeeded. papermill's timing metadata is removed afterwards, so a
-refresh changes only what a reader sees.
+refresh changes only outputs and execution counts.
 
 Usage::
 

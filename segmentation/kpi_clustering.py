@@ -18,6 +18,7 @@ Conventions for the whole file:
 from __future__ import annotations
 
 import logging
+import warnings
 
 import pandas as pd
 
@@ -66,7 +67,10 @@ def clustering_section(data: QuarterData, seed: int = 42, lang: str = "zh") -> S
         ``notes`` hold ``seed``.
     """
     as_of = data.end - ONE_SECOND
-    classification = classify(data.tables, data.config, as_of=as_of, lang=lang)
+    # The review classified at this instant already and kept its UserWarnings, so repeats are dropped.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        classification = classify(data.tables, data.config, as_of=as_of, lang=lang)
     features = classification.features
     labels = classification.labels.set_index("customer_id")["label"]
 

@@ -5,22 +5,16 @@ shows what they return, so switching ``lang`` switches every heading and
 sentence. Conventions for the whole file:
 
 * functions return Markdown strings or frames of display text;
-* run facts are split in two: :func:`run_facts` is the same on every run of
-  the same data, parameters and code, while :func:`volatile_facts` (run time
-  and git commit) changes, so notebook tests can sanitise that one output;
-* no table here shows personal columns (name, phone, e-mail), and input
-  files are named by file name only, so no home folder leaks into a report.
+* run facts (parameters, row counts, file hashes, versions) live in
+  :mod:`segmentation.kpi_facts`;
+* no table here shows personal columns (name, phone, e-mail).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import subprocess
-from collections.abc import Mapping
 from pathlib import Path
 
-import chinese_calendar
 import pandas as pd
 
 from .config import Config
@@ -30,7 +24,6 @@ from .kpi_csat import ALPHA
 from .kpi_display import HEADERS
 from .kpi_summary import decision_rule, describe_decision, nothing_to_decide
 from .schema import Tables
-from .workcalendar import covered_years
 
 logger = logging.getLogger(__name__)
 
@@ -124,28 +117,6 @@ TEXT = Catalog({
     },
     "facts": {"zh": "## 运行信息", "en": "## Run facts"},
 })
-
-FACTS = Catalog({
-    "source": {"zh": "数据来源", "en": "data source"},
-    "quarter": {"zh": "复盘季度", "en": "quarter"},
-    "window": {"zh": "数据时间范围", "en": "data window"},
-    "config": {"zh": "配置文件", "en": "configuration"},
-    "defaults": {"zh": "默认配置", "en": "defaults"},
-    "lang": {"zh": "语言", "en": "language"},
-    "output_dir": {"zh": "导出目录", "en": "export folder"},
-    "none": {"zh": "无", "en": "none"},
-    "rows": {"zh": "{table} 行数", "en": "{table} rows"},
-    "version": {"zh": "segmentation 版本", "en": "segmentation version"},
-    "calendar": {"zh": "节假日日历", "en": "holiday calendar"},
-    "run_time": {"zh": "运行时间", "en": "run time"},
-    "commit": {"zh": "git 提交", "en": "git commit"},
-    "unknown": {"zh": "未知", "en": "unknown"},
-    "fact": {"zh": "项目", "en": "fact"},
-    "value": {"zh": "值", "en": "value"},
-    "file": {"zh": "文件", "en": "file"},
-    "table": {"zh": "表", "en": "table"},
-})
-
 
 QUALITY = Catalog({
     "table": {"zh": "表", "en": "table"},
@@ -298,64 +269,6 @@ def warnings_markdown(review: QuarterlyReview, lang: str = "zh") -> str:
     return "\n\n".join([TEXT("label_warnings", lang), "\n".join(f"- {message}" for message in review.warnings)])
 
 
-def data_window(tables: Tables) -> str:
-    """Return the first and last local date of the orders and tickets, e.g. ``2023-01-01 – 2024-06-30``."""
-    stamps = [frame[column] for frame, column in ((tables.orders, "order_date"), (tables.tickets, "created_at"))
-              if frame is not None and column in frame.columns and frame[column].notna().any()]
-    if not stamps:
-        return "—"
-    first = min(series.min() for series in stamps)
-    last = max(series.max() for series in stamps)
-    return f"{first:%Y-%m-%d} – {last:%Y-%m-%d}"
-
-
-def run_facts(tables: Tables, parameters: Mapping[str, str], lang: str = "zh") -> pd.DataFrame:
-    """Return the facts of a run that repeat exactly on the same data, parameters and code.
-
-    Parameters
-    ----------
-    tables : Tables
-    parameters : mapping
-        The notebook parameters (``source``, ``quarter``, ``config``,
-        ``lang``, ``output_dir``).
-    lang : {"zh", "en"}
-
-    Returns
-    -------
-    DataFrame
-        Two columns, fact and value, as display text.
-    """
-    # Imported here because the package __init__ defines __version__ after its own imports.
-    from . import __version__
-
-    first, last = covered_years()
-    rows = [
-        (FACTS("source", lang), str(parameters.get("source", "")) or "—"),
-        (FACTS("quarter", lang), str(parameters.get("quarter", ""))),
-        (FACTS("config", lang), str(parameters.get("config", "")) or FACTS("defaults", lang)),
-        (FACTS("lang", lang), str(parameters.get("lang", lang))),
-        (FACTS("output_dir", lang), str(parameters.get("output_dir", "")) or FACTS("none", lang)),
-        (FACTS("window", lang), data_window(tables)),
-    ]
-    for name in ("customers", "orders", "tickets", "followups", "overrides"):
-        table = getattr(tables, name)
-        rows.append((FACTS("rows", lang, table=name), "—" if table is None else f"{len(table):,}"))
-    rows.append((FACTS("version", lang), __version__))
-    rows.append((FACTS("calendar", lang),
-                 f"chinesecalendar {getattr(chinese_calendar, '__version__', '?')} ({first}–{last})"))
-    return pd.DataFrame(rows, columns=[FACTS("fact", lang), FACTS("value", lang)])
-
-
-def file_hashes(tables: Tables, lang: str = "zh") -> pd.DataFrame:
-    """Return the SHA-256 of every input file, named by table and file name (no folders)."""
-    rows = []
-    for table, paths in sorted(tables.files.items()):
-        for path in paths:
-            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if Path(path).is_file() else "—"
-            rows.append((table, Path(path).name, digest))
-    return pd.DataFrame(rows, columns=[FACTS("table", lang), FACTS("file", lang), "SHA-256"])
-
-
 def export_tables(review: QuarterlyReview, folder: str | Path) -> list[Path]:
     """Write the headline, the decisions and every available section table as CSV files.
 
@@ -380,25 +293,3 @@ def export_tables(review: QuarterlyReview, folder: str | Path) -> list[Path]:
         written.append(path)
     logger.info("wrote %d review tables to %s", len(written), folder)
     return written
-
-
-def git_commit(folder: str | Path | None = None) -> str | None:
-    """Return the commit of the git checkout holding ``folder`` (default: the package), or None."""
-    folder = Path(folder) if folder is not None else Path(__file__).resolve().parent
-    try:
-        result = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=folder, capture_output=True,
-                                text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        logger.info("git commit not available: %s", error)
-        return None
-    if result.returncode != 0:
-        return None
-    return result.stdout.strip() or None
-
-
-def volatile_facts(timezone: str, lang: str = "zh", now: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Return the facts that change between runs: the run time (in ``timezone``) and the git commit."""
-    stamp = now if now is not None else pd.Timestamp.now(tz=timezone)
-    rows = [(FACTS("run_time", lang), f"{stamp:%Y-%m-%d %H:%M:%S %Z}"),
-            (FACTS("commit", lang), git_commit() or FACTS("unknown", lang))]
-    return pd.DataFrame(rows, columns=[FACTS("fact", lang), FACTS("value", lang)])

@@ -10,7 +10,7 @@ Conventions for every helper here:
   the character matplotlib itself uses on tick labels.
 * Drawing helpers take an optional ``ax`` and return the ``Axes`` they drew
   on. Assign the result in a notebook, so no ``<Axes ...>`` text lands in the
-  stored outputs; a trailing ``;`` is not enough, because nbval runs cells
+  stored outputs. A trailing ``;`` is not enough, because nbval runs cells
   without IPython history and then shows the value anyway.
 * :func:`save_figure` writes figures and treats a glyph missing from the font
   as an error, never a silent box.

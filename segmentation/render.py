@@ -2,9 +2,9 @@
 
 Conventions:
 
-* A report folder holds the executed notebook, ``report.html`` and
-  ``manifest.json`` (see :mod:`segmentation.manifest`); the folders live side
-  by side in one reports folder, which also holds ``index.html``.
+* A report folder contains the executed notebook, ``report.html`` and
+  ``manifest.json`` (see :mod:`segmentation.manifest`). The report folders
+  sit side by side in one reports folder, which also contains ``index.html``.
 * The HTML is for readers in a meeting: no code cells, no prompts, no
   tracebacks and no stderr streams (warnings, logs). Markdown cells and the
   outputs of code cells are kept, with images embedded, so one file can be
@@ -50,8 +50,8 @@ HTML_LANGUAGE_CODES = {"zh": "zh-CN", "en": "en"}
 EMBEDDED_FONT_FAMILY = "Segmentation CJK"
 _PRINTABLE_ASCII = range(0x20, 0x7F)
 
-# Overrides the lab template's font variables; browsers fall back per character, so code
-# keeps its monospace font for Latin text and takes Chinese from the embedded font.
+# Overrides the lab template's font variables. Browsers fall back font by font for each
+# character, so code keeps its monospace font for Latin text and takes Chinese from the embedded font.
 _FONT_CSS = """<style>
 @font-face {{ font-family: "{family}"; src: url(data:font/woff;base64,{data}) format("woff"); }}
 :root {{
@@ -134,7 +134,7 @@ def export_html(executed_notebook: str | Path, html_path: str | Path, *, title: 
 def reader_view(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Return a copy of ``nb`` without error outputs, stderr streams and papermill's error banners.
 
-    Tracebacks and warnings help whoever runs the notebook, not a meeting.
+    Tracebacks and warnings help the analyst who runs the notebook, not a meeting.
     A failed run is never rendered, so an error output here comes from a
     cell that caught and displayed an exception itself.
     """
@@ -240,11 +240,12 @@ def collect_reports(reports_dir: str | Path) -> list[dict[str, object]]:
     Returns
     -------
     list of dict
-        One entry per folder with a manifest or a failed run: ``folder``,
-        ``quarter`` (the folder name if the manifest has none),
-        ``generated_at`` (datetime or None), ``link`` (relative path of the
-        HTML, else of the executed notebook, or None) and ``failure`` (relative
-        path of the latest failed run's error summary, or None).
+        One entry per folder with a manifest or a failed run. Keys:
+        ``folder``, ``quarter`` (the folder name if the manifest has none),
+        ``generated_at`` (datetime or None), ``link`` and ``failure``.
+        ``link`` is the relative path of the HTML, else of the executed
+        notebook, or None. ``failure`` is the relative path of the latest
+        failed run's error summary, or None.
     """
     reports_dir = Path(reports_dir)
     entries: dict[str, dict[str, object]] = {}

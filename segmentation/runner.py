@@ -68,7 +68,7 @@ MESSAGES = Catalog({
 
 @dataclass(frozen=True)
 class RunRecord:
-    """What one notebook run did.
+    """Facts of one notebook run: source, folders, parameters, kernel and times.
 
     Attributes
     ----------
@@ -199,7 +199,7 @@ def run_notebook(notebook: str | Path, output_dir: str | Path, parameters: Mappi
     try:
         record = _execute(declared, work_dir, output_dir, typed, kernel_name, progress_bar, execution_timeout, lang)
         if finalize is not None:
-            _finalize_orkeep_failure(finalize, record, declared, lang)
+            _finalize_or_keep_failure(finalize, record, declared, lang)
         _publish_folder(work_dir, output_dir)
     finally:
         # Left only if something unexpected (an interrupt, say) stopped the run midway.
@@ -309,7 +309,7 @@ def _tidy_executed(executed: Path, kernel_name: str, work_dir: Path, final_dir: 
     nbformat.write(nb, executed)
 
 
-def _finalize_orkeep_failure(finalize: Callable[[RunRecord], None], record: RunRecord,
+def _finalize_or_keep_failure(finalize: Callable[[RunRecord], None], record: RunRecord,
                               declared: NotebookParameters, lang: str) -> None:
     try:
         finalize(record)

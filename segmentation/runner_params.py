@@ -7,8 +7,9 @@ Conventions:
   ``type`` is ``str``, ``int``, ``float`` or ``bool`` and the default is a
   literal of that type. Nothing else may stand in that cell.
 * Values given on a command line are text. Each is converted to its declared
-  type here, before papermill sees it, so papermill's own YAML coercion never
-  applies (it would turn ``00123`` into 123 and ``nan`` into a float).
+  type here and passed to papermill already typed, so papermill's own YAML
+  coercion never applies (it would turn ``00123`` into 123 and ``nan`` into a
+  float).
 * Problems in the given values are collected and raised together as one
   :class:`~segmentation.errors.ParameterError`; problems in the notebook
   itself are raised at once, because nothing can be checked without a
@@ -315,10 +316,10 @@ def _convert_and_validate(spec: ParameterSpec, value: object, notebook: Path, la
 def convert_value(spec: ParameterSpec, value: object) -> object:
     """Convert one value to the type declared in ``spec``.
 
-    Text converts as follows: ``str`` keeps it unchanged (``"00123"``,
-    ``"nan"``); ``int`` accepts optionally signed digits only; ``float``
-    accepts finite numbers only; ``bool`` accepts true/false, yes/no and 1/0
-    in any case. A value that is not text must already have the declared type
+    Text converts by the declared type. A ``str`` keeps the text unchanged
+    (``"00123"``, ``"nan"``). An ``int`` accepts optionally signed digits
+    only, and a ``float`` finite numbers only. A ``bool`` accepts true/false,
+    yes/no and 1/0 in any case. A value that is not text must already have the declared type
     (an int is accepted for a float), and a float must be finite.
 
     Raises

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
-from .kpi_groups import count_by_label, reindex_labels, suppress_small
+from .kpi_groups import reindex_labels, suppress_small
 from .workcalendar import elapsed_minutes, to_local, working_minutes
 
 logger = logging.getLogger(__name__)

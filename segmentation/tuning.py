@@ -1,5 +1,9 @@
 """Search for dimension weights that best predict what customers did next.
 
+:mod:`segmentation.tuning_run` contains the one-call run (folds, search and
+baseline comparison) and the list of customers whose tier a new weight set
+changes.
+
 Conventions that hold for the whole file:
 
 * a weight matrix has shape (k, 4), one weight vector a row, columns in
@@ -20,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,20 +33,11 @@ import pandas as pd
 import yaml
 from scipy.stats import rankdata
 
-from .backtest import (
-    CAPTURE_FRACTIONS,
-    DEFAULT_HORIZON,
-    Fold,
-    build_fold,
-    compare_schemes,
-    default_cutoffs,
-    features_at,
-)
-from .classify import default_as_of
-from .config import SCORE_DIMENSIONS, VALUE_TIERS, Config, parse_window
+from .backtest import Fold
+from .backtest_metrics import CAPTURE_FRACTIONS
+from .config import SCORE_DIMENSIONS, parse_window
 from .errors import ConfigError, ParameterError
-from .schema import Tables
-from .scoring import DimensionScores, dimension_scores, tier_codes, weight_vector
+from .scoring import tier_codes, weight_vector
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +145,7 @@ def objective_values(scores: np.ndarray, outcomes: pd.DataFrame, objective: str)
     Returns
     -------
     array of float, shape (k,)
-        Equal to :func:`segmentation.backtest.evaluate_score` column by
+        Equal to :func:`segmentation.backtest_metrics.evaluate_score` column by
         column; NaN where that metric is undefined.
     """
     _check_objective(objective)
@@ -165,7 +159,7 @@ def objective_values(scores: np.ndarray, outcomes: pd.DataFrame, objective: str)
 
 
 def _capture_columns(scores: np.ndarray, spend: np.ndarray, fraction: float) -> np.ndarray:
-    """Column-wise :func:`~segmentation.backtest.capture_curve` at one fraction, without sorting.
+    """Column-wise :func:`~segmentation.backtest_metrics.capture_curve` at one fraction, without sorting.
 
     The customer at position ``ceil(fraction * n)`` from the top sets a
     threshold. Customers above it count fully, and the tie block at it counts
@@ -397,101 +391,3 @@ def write_weights_yaml(weights: Mapping[str, float], path: str | Path, comment: 
     path.write_text(weights_yaml(weights, comment), encoding="utf-8")
     logger.info("wrote tuned weights to %s", path)
     return path
-
-
-@dataclass(frozen=True)
-class TuningResult:
-    """Everything a weight-tuning run found, for reports and the interactive panel.
-
-    Attributes
-    ----------
-    folds : tuple of Fold
-        The backtest cut-offs, oldest first.
-    current : DimensionScores
-        Dimension scores at the end of the data, the customers a new weight set would relabel.
-    search : SearchResult
-    weight_sets : dict
-        ``equal_weights``, ``configured`` and ``tuned`` weights, each a mapping over the four dimensions.
-    schemes : DataFrame
-        Every scheme's metrics per cut-off (see :func:`~segmentation.backtest.compare_schemes`).
-    notes : tuple of str
-        Warnings raised while building the folds, each once.
-    horizon : str
-    shares : dict
-        Score-tier shares.
-    config : Config
-        The configuration the run used.
-    """
-
-    folds: tuple[Fold, ...]
-    current: DimensionScores
-    search: SearchResult
-    weight_sets: dict[str, dict[str, float]]
-    schemes: pd.DataFrame
-    notes: tuple[str, ...]
-    horizon: str
-    shares: dict[str, float]
-    config: Config
-
-
-def run_tuning(tables: Tables, config: Config, *, cutoffs: Sequence[pd.Timestamp] = (), horizon: str = DEFAULT_HORIZON,
-               objective: str = "top10_capture", step: float = 0.1, n_boot: int = 100, seed: int = 42,
-               lang: str = "zh") -> TuningResult:
-    """Backtest, search and compare weights on ``tables`` in one call.
-
-    Parameters
-    ----------
-    tables : Tables
-    config : Config
-        Its weights are the reference for label change and the ``configured`` baseline.
-    cutoffs : sequence of Timestamp, optional
-        Empty means the last three quarter ends that leave a full horizon.
-    horizon, objective, step, n_boot, seed
-        See :func:`search_weights` and :func:`~segmentation.backtest.outcomes`.
-    lang : {"zh", "en"}
-        Language of notes and metric notes.
-    """
-    _check_objective(objective)
-    cutoffs = list(cutoffs) or default_cutoffs(tables, horizon, timezone=config.timezone, lang=lang)
-    folds = tuple(build_fold(tables, cutoff, horizon, config, lang) for cutoff in cutoffs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        as_of = default_as_of(tables, config.timezone, lang)
-        current = dimension_scores(features_at(tables, as_of, config, lang), config)
-
-    search = search_weights(folds, current.matrix, config.weights, config.value.shares, current.available,
-                            objective=objective, step=step, n_boot=n_boot, seed=seed)
-    equal = {dim: (1 / len(current.available) if dim in current.available else 0.0) for dim in SCORE_DIMENSIONS}
-    weight_sets = {"equal_weights": equal, "configured": dict(config.weights), "tuned": search.recommended}
-    schemes = compare_schemes(folds, config, weight_sets, lang)
-    notes = tuple(dict.fromkeys(note for fold in folds for note in fold.notes))
-    return TuningResult(folds=folds, current=current, search=search, weight_sets=weight_sets, schemes=schemes,
-                        notes=notes, horizon=horizon, shares=dict(config.value.shares), config=config)
-
-
-def label_changes(result: TuningResult, weights: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """List the current customers whose score tier would change from the configured weights to ``weights``.
-
-    ``weights`` defaults to the recommended ones. Only ids, scores and tier
-    keys are returned, never names or contact details.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``customer_id``, ``score_configured``, ``score_new``,
-        ``tier_configured``, ``tier_new``; sorted by customer_id.
-    """
-    weights = result.search.recommended if weights is None else weights
-    before = result.current.composite(result.weight_sets["configured"])
-    after = result.current.composite(weights)
-    tiers = list(VALUE_TIERS)
-    tier_before = tier_codes(before.to_numpy(), result.shares)
-    tier_after = tier_codes(after.to_numpy(), result.shares)
-    changed = tier_before != tier_after
-    return pd.DataFrame({
-        "customer_id": before.index[changed].astype("str"),
-        "score_configured": before.to_numpy()[changed],
-        "score_new": after.to_numpy()[changed],
-        "tier_configured": [tiers[code] for code in tier_before[changed]],
-        "tier_new": [tiers[code] for code in tier_after[changed]],
-    }).sort_values("customer_id", ignore_index=True)

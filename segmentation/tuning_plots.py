@@ -2,7 +2,7 @@
 
 Conventions that hold for the whole file:
 
-* every function takes a :class:`~segmentation.tuning.TuningResult` and a
+* every function takes a :class:`~segmentation.tuning_run.TuningResult` and a
   ``lang``;
 * tables come back with display headers and values rounded to 4 decimals,
   so notebook outputs are stable text;
@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .backtest import METRICS, capture_curve, scheme_scores, summarize_schemes
+from .backtest_metrics import METRICS, capture_curve, scheme_scores, summarize_schemes
 from .config import SCORE_DIMENSIONS, VALUE_TIERS
 from .i18n import Catalog, check_lang
 from .plots import new_figure, pin_cjk_font
 from .scoring import compare_tiers, tier_codes
-from .tuning import TuningResult, label_changes
+from .tuning_run import TuningResult, label_changes
 
 logger = logging.getLogger(__name__)
 

@@ -23,15 +23,15 @@ import numpy as np
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
-from .backtest import capture_curve
+from .backtest_metrics import capture_curve
 from .config import SCORE_DIMENSIONS, VALUE_TIERS
 from .errors import ParameterError
 from .i18n import Catalog, check_lang
 from .plots import new_figure, pin_cjk_font
 from .scoring import tier_codes, weight_vector
-from .tuning import TuningResult
 from .tuning_plots import LIFT_FRACTIONS
 from .tuning_plots import MESSAGES as PLOT_MESSAGES
+from .tuning_run import TuningResult
 
 logger = logging.getLogger(__name__)
 

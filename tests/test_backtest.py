@@ -12,16 +12,14 @@ from sklearn.metrics import roc_auc_score
 
 from segmentation.backtest import (
     build_fold,
-    capture_curve,
     default_cutoffs,
-    evaluate_score,
     features_at,
     horizon_end,
     outcomes,
     parse_cutoffs,
-    summarize_schemes,
     tables_until,
 )
+from segmentation.backtest_metrics import capture_curve, evaluate_score, summarize_schemes
 from segmentation.config import load_config
 from segmentation.errors import ParameterError
 from segmentation.schema import Tables

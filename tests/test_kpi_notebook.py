@@ -79,6 +79,7 @@ def test_sample_report_in_chinese(tmp_path):
     assert "缺失" not in markdown
     assert outputs(result, "stderr") == []
     assert len(outputs(result, "image/png")) == 6
+    assert "ARI" in markdown
     assert not PERSONAL.search(tables + markdown)
     assert not [output for cell in result.cells for output in cell.get("outputs", [])
                 if output.output_type == "execute_result"]

@@ -1,4 +1,4 @@
-"""Tests of the report prose and fact tables: languages, rules, run facts, hashes, export."""
+"""Tests of the report prose and run facts: languages, rules, facts, file hashes, export."""
 
 from __future__ import annotations
 
@@ -11,16 +11,14 @@ from segmentation import __version__
 from segmentation.config import load_config
 from segmentation.kpi import review_from_quarters
 from segmentation.kpi_quarter import QuarterData
+from segmentation.kpi_facts import file_hashes, run_facts, volatile_facts
 from segmentation.kpi_report import (
     decisions_markdown,
     export_tables,
-    file_hashes,
     rule_table_frame,
-    run_facts,
     section_markdown,
     strategy_frame,
     title_markdown,
-    volatile_facts,
 )
 from segmentation.schema import Tables
 

@@ -12,7 +12,8 @@ from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
 from segmentation import tuning_plots
-from segmentation.backtest import capture_curve, parse_cutoffs
+from segmentation.backtest import parse_cutoffs
+from segmentation.backtest_metrics import capture_curve
 from segmentation.config import SCORE_DIMENSIONS, load_config
 from segmentation.errors import ParameterError
 from segmentation.plots import save_figure
@@ -21,16 +22,15 @@ from segmentation.tuning import (
     best_index,
     embed,
     label_change_share,
-    label_changes,
     objective_values,
     pareto_front,
     refine_grid,
-    run_tuning,
     simplex_grid,
     weights_fragment,
     weights_yaml,
     write_weights_yaml,
 )
+from segmentation.tuning_run import label_changes, run_tuning
 from segmentation.tuning_widgets import PanelData, build_panel, normalise_weights, recompute, tier_shares
 
 TZ = "Asia/Shanghai"

@@ -117,7 +117,7 @@ def check_as_of(value: str | None, lang: str = "zh") -> str | None:
 
 
 def format_summary(result: Classification, register: pd.DataFrame, lang: str) -> list[str]:
-    """Return the printed summary lines: counts per label and tier, value shares, overrides, notes."""
+    """Return the printed summary lines: customers per label and tier, then the value-tier shares."""
     config = result.config
     counts = count_by(register, config, lang)
     lines = []
@@ -176,7 +176,8 @@ def run(args: argparse.Namespace) -> int:
                               as_of=result.as_of, with_contacts=args.with_contacts, lang=lang)
     write_register(register, out, config, notes=result.notes, lang=lang)
 
-    print(MESSAGES("written", lang, path=out, count=len(register), as_of=result.as_of, window=result.window))
+    as_of_text = f"{result.as_of:%Y-%m-%d %H:%M:%S} ({config.timezone})"
+    print(MESSAGES("written", lang, path=out, count=len(register), as_of=as_of_text, window=result.window))
     lines = format_summary(result, register, lang) + _override_line(tables, result, lang)
     print("\n".join(lines + _note_lines(result.notes, lang)))
     return 0

@@ -1,9 +1,9 @@
 """``segmentation run``: execute one notebook with checked, typed parameters, for scheduled runs.
 
 The notebook's ``parameters`` cell is checked and every ``-p NAME VALUE`` is
-converted to its declared type before a kernel starts. The output folder
-receives the executed notebook and ``manifest.json`` (and ``report.html``
-with ``--html``) only if the run succeeds; a failed run is kept in
+converted to its declared type before a kernel starts. Only a successful run
+replaces the output folder, with the executed notebook and ``manifest.json``
+(and ``report.html`` with ``--html``). A failed run is kept in
 ``<DIR>.failed/`` with ``error.txt`` and ``error.json``, and the command
 exits with status 3.
 """
