@@ -11,9 +11,9 @@ Conventions for the whole file:
 * outcomes are ``met`` (response within the target, the boundary included),
   ``breached`` (response later than the target) and ``no_response``
   (no first response recorded). Unanswered tickets are counted, never
-  dropped: one whose target had already passed at ``as_of`` is *overdue*
-  and counts against attainment; one still inside its target is left out of
-  the denominator because its verdict is not known yet.
+  dropped. One whose target had already passed at ``as_of`` is *overdue*
+  and counts against attainment. One still inside its target is left out of
+  the denominator, because its verdict is not known yet.
 """
 
 from __future__ import annotations

@@ -109,7 +109,8 @@ def embed(weights: np.ndarray, dimensions: Sequence[str]) -> np.ndarray:
     return full
 
 
-def _check_objective(objective: str) -> str:
+def check_objective(objective: str) -> str:
+    """Return ``objective`` if it is a known objective, else raise ``ParameterError``."""
     if objective not in OBJECTIVES:
         raise ParameterError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
     return objective
@@ -123,7 +124,7 @@ def check_parameters(objective: str, step: float, horizon: str) -> None:
     ParameterError
         Naming the first invalid value and what is allowed.
     """
-    _check_objective(objective)
+    check_objective(objective)
     _grid_parts(step)
     try:
         parse_window(horizon)
@@ -148,7 +149,7 @@ def objective_values(scores: np.ndarray, outcomes: pd.DataFrame, objective: str)
         Equal to :func:`segmentation.backtest_metrics.evaluate_score` column by
         column; NaN where that metric is undefined.
     """
-    _check_objective(objective)
+    check_objective(objective)
     spend = outcomes["next_spend"].to_numpy(dtype="float64")
     if objective in CAPTURE_FRACTIONS:
         return _capture_columns(scores, spend, CAPTURE_FRACTIONS[objective])
@@ -335,7 +336,7 @@ def search_weights(folds: Sequence[Fold], current: np.ndarray, reference: Mappin
     objective, step, n_boot, seed
         Objective name, grid spacing, bootstrap replicates and their seed.
     """
-    _check_objective(objective)
+    check_objective(objective)
     coarse = embed(simplex_grid(len(dimensions), step), dimensions)
     table = _score_points(folds, coarse, "grid", current, reference, shares, objective)
     start = table.iloc[best_index(table["objective_mean"].to_numpy(), table["label_change"].to_numpy())]

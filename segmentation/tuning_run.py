@@ -29,7 +29,7 @@ from .classify import default_as_of
 from .config import SCORE_DIMENSIONS, VALUE_TIERS, Config
 from .schema import Tables
 from .scoring import DimensionScores, dimension_scores, tier_codes
-from .tuning import SearchResult, _check_objective, search_weights
+from .tuning import SearchResult, check_objective, search_weights
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def run_tuning(tables: Tables, config: Config, *, cutoffs: Sequence[pd.Timestamp
     lang : {"zh", "en"}
         Language of notes and metric notes.
     """
-    _check_objective(objective)
+    check_objective(objective)
     cutoffs = list(cutoffs) or default_cutoffs(tables, horizon, timezone=config.timezone, lang=lang)
     folds = tuple(build_fold(tables, cutoff, horizon, config, lang) for cutoff in cutoffs)
     with warnings.catch_warnings():

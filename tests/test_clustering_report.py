@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import numpy as np
 import pandas as pd
 import pytest
 from matplotlib import pyplot as plt
@@ -46,10 +41,11 @@ def test_localise_columns_rounds_and_renames():
 
 
 def test_data_summary_states_missing_dimensions():
-    FEATURES.attrs.update({"as_of": pd.Timestamp("2024-06-30 23:59:59", tz="Asia/Shanghai"), "window": "6M"})
-    prep = FeaturePrep(lang="en").fit(FEATURES)
+    features = FEATURES.copy()
+    features.attrs.update({"as_of": pd.Timestamp("2024-06-30 23:59:59", tz="Asia/Shanghai"), "window": "6M"})
+    prep = FeaturePrep(lang="en").fit(features)
 
-    summary = data_summary(FEATURES, prep, "en")
+    summary = data_summary(features, prep, "en")
 
     assert summary.to_dict("records") == [
         {"item": "customers", "value": "4"},
