@@ -17,8 +17,16 @@ matches it, so the order below decides which rule a row is counted under:
 3. :func:`clean_links`, across tables: ``duplicate_id`` on customers, excluded
    statuses (``test_account``, ``churned_customer``, applied to the customer
    and to every order, ticket, follow-up and override of that customer),
-   ``unknown_customer`` (only when the source has a customer file),
-   ``duplicate_id`` on tickets, ``future_date``, ``negative_duration``.
+   ``unknown_customer`` on orders, tickets and follow-ups (only when the
+   source has a customer file), ``duplicate_id`` on tickets, ``future_date``,
+   ``negative_duration``.
+
+An override (a supervisor's decision from the appeal channel) naming a
+customer who is not in the customer file is kept, not set aside, so that
+:func:`segmentation.overrides.check_loaded_overrides` rejects it with its
+line instead of the decision vanishing into the quarantine. An override with
+an unreadable date is set aside while parsing and recorded as a row problem,
+which that check also reports.
 
 Orders are order lines, so ``order_id`` may repeat (one invoice, many lines);
 only ``customer_id`` and ``ticket_id`` are unique keys. A policy switched off
@@ -43,7 +51,11 @@ FUTURE_MARGIN = pd.Timedelta(days=31)
 PRIMARY_DATES = {"orders": "order_date", "tickets": "created_at"}
 SECONDARY_DATES = {"tickets": ("first_response_at", "resolved_at"), "customers": ("registered_at",)}
 EXCLUSION_RULES = {"test": "test_account", "churned": "churned_customer"}
+# Tables whose rows go with their customer when the customer is excluded (test or churned).
 LINKED_TABLES = ("orders", "tickets", "followups", "overrides")
+# Tables whose rows are set aside when the customer file lacks their customer; overrides are
+# left out so that an override on an unknown customer fails loudly (see the module docstring).
+UNKNOWN_CUSTOMER_TABLES = ("orders", "tickets", "followups")
 
 
 def clean_rows(ledgers: dict[str, TableLedger], config: Config, report: QualityReport) -> None:
@@ -155,11 +167,14 @@ def excluded_customers(ledgers: dict[str, TableLedger], config: Config) -> int:
 
 
 def unknown_customers(ledgers: dict[str, TableLedger]) -> int:
-    """Set aside rows of other tables whose customer is not in the customer file."""
+    """Set aside orders, tickets and follow-ups whose customer is not in the customer file.
+
+    Overrides are not touched; see the module docstring.
+    """
     customers = ledgers["customers"]
     known = set(customers.frame.loc[customers.kept, "customer_id"].dropna())
     touched = 0
-    for table in LINKED_TABLES:
+    for table in UNKNOWN_CUSTOMER_TABLES:
         if table in ledgers:
             ids = ledgers[table].frame["customer_id"]
             touched += _policy(ledgers[table], "unknown_customer", ids.notna() & ~ids.isin(known), True)

@@ -1,9 +1,9 @@
 """Charts of the rule-tiers-against-clustering comparison.
 
-Every function draws a new figure in the packaged CJK font (no global
-matplotlib state changes), labels it in ``lang`` and returns the
-:class:`~matplotlib.figure.Figure`; a notebook cell that calls one ends with
-``plt.show()`` so no figure repr lands in the stored outputs.
+Every function draws a new figure, labels it in ``lang``, pins the packaged
+CJK font on all of its text (no global matplotlib state changes) and returns
+the :class:`~matplotlib.figure.Figure`. A notebook cell that calls one ends
+with ``plt.show()`` so no figure repr lands in the stored outputs.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from sklearn.decomposition import PCA
 
 from .clustering_models import NOISE
 from .clustering_prep import feature_name
-from .fonts import cjk_font
 from .i18n import Catalog
-from .plots import heatmap, new_figure
+from .plots import heatmap, new_figure, pin_cjk_font
 
 logger = logging.getLogger(__name__)
 
@@ -60,19 +59,18 @@ def plot_k_selection(scores: pd.DataFrame, lang: str = "zh") -> Figure:
         algorithms (columns ``algorithm``, ``k`` and the scores).
     """
     fig, axes = new_figure(figsize=(10.0, 6.5), nrows=2, ncols=2)
-    with cjk_font():
-        for ax, metric in zip(axes.ravel(), METRICS):
-            for algorithm, rows in scores.groupby("algorithm", sort=False):
-                rows = rows.sort_values("k")
-                if rows[metric].notna().any():
-                    ax.plot(rows["k"], rows[metric], marker="o", label=str(algorithm),
-                            color=ALGORITHM_COLOURS.get(str(algorithm)))
-            ax.set_title(TEXT(metric, lang))
-            ax.set_xlabel(TEXT("k", lang))
-            if ax.get_legend_handles_labels()[0]:
-                ax.legend(fontsize="small")
-        fig.suptitle(TEXT("k_title", lang))
-    return fig
+    for ax, metric in zip(axes.ravel(), METRICS):
+        for algorithm, rows in scores.groupby("algorithm", sort=False):
+            rows = rows.sort_values("k")
+            if rows[metric].notna().any():
+                ax.plot(rows["k"], rows[metric], marker="o", label=str(algorithm),
+                        color=ALGORITHM_COLOURS.get(str(algorithm)))
+        ax.set_title(TEXT(metric, lang))
+        ax.set_xlabel(TEXT("k", lang))
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small")
+    fig.suptitle(TEXT("k_title", lang))
+    return pin_cjk_font(fig)
 
 
 def plot_contingency(contingency: pd.DataFrame, label_names: Mapping[str, str] | None = None,
@@ -83,22 +81,21 @@ def plot_contingency(contingency: pd.DataFrame, label_names: Mapping[str, str] |
     table = table.rename(index=lambda c: TEXT("noise", lang) if c == NOISE else f"{TEXT('cluster', lang)} {c}")
     fig, ax = new_figure(figsize=(7.0, 1.2 + 0.55 * len(table)))
     heatmap(table, title=TEXT("contingency_title", lang), ax=ax)
-    return fig
+    return pin_cjk_font(fig)
 
 
 def plot_stability(stability: pd.DataFrame, lang: str = "zh") -> Figure:
     """Draw each cluster's mean bootstrap Jaccard with the 0.6, 0.75 and 0.85 reading lines."""
     fig, ax = new_figure(figsize=(7.0, 3.8))
-    with cjk_font():
-        positions = np.arange(len(stability))
-        ax.bar(positions, stability["mean_jaccard"].to_numpy(dtype=float), color="#4C72B0")
-        ax.set_xticks(positions, [f"{TEXT('cluster', lang)} {c}" for c in stability.index])
-        for line in STABILITY_LINES:
-            ax.axhline(line, color="grey", linestyle="--", linewidth=0.8)
-        ax.set_ylim(0, 1.05)
-        ax.set_ylabel(TEXT("jaccard", lang))
-        ax.set_title(TEXT("stability_title", lang))
-    return fig
+    positions = np.arange(len(stability))
+    ax.bar(positions, stability["mean_jaccard"].to_numpy(dtype=float), color="#4C72B0")
+    ax.set_xticks(positions, [f"{TEXT('cluster', lang)} {c}" for c in stability.index])
+    for line in STABILITY_LINES:
+        ax.axhline(line, color="grey", linestyle="--", linewidth=0.8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel(TEXT("jaccard", lang))
+    ax.set_title(TEXT("stability_title", lang))
+    return pin_cjk_font(fig)
 
 
 def plot_profiles(profile: pd.DataFrame, lang: str = "zh") -> Figure:
@@ -116,16 +113,15 @@ def plot_profiles(profile: pd.DataFrame, lang: str = "zh") -> Figure:
     scaled = ((values - values.min()) / spread).fillna(0.5)
 
     fig, ax = new_figure(figsize=(10.0, 4.5))
-    with cjk_font():
-        positions = np.arange(len(columns))
-        for cluster, row in scaled.iterrows():
-            name = TEXT("noise", lang) if cluster == NOISE else f"{TEXT('cluster', lang)} {cluster}"
-            ax.plot(positions, row.to_numpy(), marker="o", label=f"{name} (n={int(profile.loc[cluster, 'size'])})")
-        ax.set_xticks(positions, [feature_name(c, lang) for c in columns], rotation=30, ha="right")
-        ax.set_ylabel(TEXT("scaled", lang))
-        ax.set_title(TEXT("profile_title", lang))
-        ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
-    return fig
+    positions = np.arange(len(columns))
+    for cluster, row in scaled.iterrows():
+        name = TEXT("noise", lang) if cluster == NOISE else f"{TEXT('cluster', lang)} {cluster}"
+        ax.plot(positions, row.to_numpy(), marker="o", label=f"{name} (n={int(profile.loc[cluster, 'size'])})")
+    ax.set_xticks(positions, [feature_name(c, lang) for c in columns], rotation=30, ha="right")
+    ax.set_ylabel(TEXT("scaled", lang))
+    ax.set_title(TEXT("profile_title", lang))
+    ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return pin_cjk_font(fig)
 
 
 def _scatter_groups(ax, points: np.ndarray, groups: np.ndarray, names: Mapping[object, str]) -> None:
@@ -149,15 +145,18 @@ def plot_pca(Z: np.ndarray, rule_labels: pd.Series, clusters: np.ndarray,
         Prepared features (``CustomerClustering.transform_features``).
     rule_labels : Series of length n
         Rule label key per row of ``Z``.
-    label_names : mapping of str to str, optional
-        Display name per label key, in the order the legend lists them.
     clusters : ndarray of shape (n,)
         Cluster per row of ``Z``.
+    label_names : mapping of str to str, optional
+        Display name per label key, in the order the legend lists them.
     max_points : int, default 5_000
         A seeded sample of this many points is drawn when there are more.
     random_state : int, default 0
         Seed of that sample.
     """
+    if Z.shape[1] < 2:
+        # One clustered feature: draw it against a constant second axis.
+        Z = np.column_stack([Z, np.zeros(len(Z))])
     pca = PCA(n_components=2, svd_solver="full").fit(Z)
     shown = np.arange(len(Z))
     if len(Z) > max_points:
@@ -167,12 +166,11 @@ def plot_pca(Z: np.ndarray, rule_labels: pd.Series, clusters: np.ndarray,
     cluster_names = {c: TEXT("noise", lang) if c == NOISE else f"{TEXT('cluster', lang)} {c}"
                      for c in sorted(np.unique(clusters))}
     fig, axes = new_figure(figsize=(11.0, 4.8), ncols=2)
-    with cjk_font():
-        _scatter_groups(axes[0], points, np.asarray(rule_labels)[shown], dict(label_names or {}))
-        _scatter_groups(axes[1], points, np.asarray(clusters)[shown], cluster_names)
-        for ax, key in zip(axes, ("by_rule", "by_cluster")):
-            ax.set_title(TEXT(key, lang))
-            ax.set_xlabel(TEXT("pc", lang, n=1, ratio=pca.explained_variance_ratio_[0]))
-            ax.set_ylabel(TEXT("pc", lang, n=2, ratio=pca.explained_variance_ratio_[1]))
-        fig.suptitle(TEXT("pca_title", lang))
-    return fig
+    _scatter_groups(axes[0], points, np.asarray(rule_labels)[shown], dict(label_names or {}))
+    _scatter_groups(axes[1], points, np.asarray(clusters)[shown], cluster_names)
+    for ax, key in zip(axes, ("by_rule", "by_cluster")):
+        ax.set_title(TEXT(key, lang))
+        ax.set_xlabel(TEXT("pc", lang, n=1, ratio=pca.explained_variance_ratio_[0]))
+        ax.set_ylabel(TEXT("pc", lang, n=2, ratio=pca.explained_variance_ratio_[1]))
+    fig.suptitle(TEXT("pca_title", lang))
+    return pin_cjk_font(fig)

@@ -9,12 +9,14 @@ Conventions for the whole file:
 * a suppressed value shows as ``—（样本不足）`` / ``— (fewer than 5)`` and any
   other missing value as ``—``, never as 0% or 100%;
 * labels and measures show by their display names in the chosen language;
-  no personal column (name, phone, e-mail) is ever part of these tables.
+* no personal column (name, phone, e-mail) is part of these tables. A
+  customer id that is itself an e-mail address or phone number is masked.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -98,6 +100,8 @@ MEASURES = Catalog({
 })
 
 EMPTY = "—"
+# A source may key customers by e-mail or mobile number, which are personal data themselves.
+_PERSONAL_ID = re.compile(r"@|^\+?\d{11,}$")
 _VALUE_KINDS = {"percent", "points", "scale", "hours", "change_pp", "change_points", "change_hours", "interval"}
 
 
@@ -145,10 +149,20 @@ COLUMNS: dict[str, Sequence[tuple[str, str]]] = {
 }
 
 
+def safe_customer_id(customer_id: str) -> str:
+    """Return the id unchanged, or masked (``ab***``) when it is an e-mail address or a phone number."""
+    text = str(customer_id)
+    if _PERSONAL_ID.search(text):
+        return text[:2] + "***"
+    return text
+
+
 def _cell(row: pd.Series, column: str, kind: str, marker: str, lang: str) -> str:
     suppressed = bool(row.get("suppressed", False))
     if suppressed and kind in _VALUE_KINDS and not column.startswith("previous"):
         return marker
+    if column == "customer_id":
+        return safe_customer_id(row[column])
     if kind == "interval":
         low, high = row["ci_low_100"], row["ci_high_100"]
         return EMPTY if pd.isna(low) else f"{low:.1f}–{high:.1f}"

@@ -21,20 +21,31 @@ Conventions that hold for the whole file:
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import Problem
+from .export import neutralise_cell
 from .i18n import Catalog
 
 logger = logging.getLogger(__name__)
 
 ACTIONS = ("set_aside", "repaired", "counted")
 _PROBLEM_COLUMNS = ("table", "kind", "file", "line", "column", "value", "detail")
+# A signed decimal number, which a spreadsheet reads as a number and never as a formula.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 MESSAGES = Catalog({
+    "quarantine_personal": {
+        "zh": "隔离文件 {folder} 保留了源数据原文，可能含有客户个人信息（姓名、电话、电子邮箱），"
+              "受《个人信息保护法》保护，仅供内部核对和修正数据源使用，不得外传。",
+        "en": "the quarantine files in {folder} keep the source text, so they may carry customers' personal data "
+              "(name, phone, e-mail), protected by China's Personal Information Protection Law; they are for "
+              "internal use in fixing the source only and must not be shared.",
+    },
     "where": {"zh": "{file} 第 {line} 行，列 {column}：", "en": "{file}, line {line}, column {column}: "},
     "bad_date": {"zh": "{where}{value!r} 不是可识别的日期时间；请改为 2024-05-10 09:30 这样的格式，"
                        "或在数据源文件的 date_formats 中声明格式。",
@@ -287,6 +298,16 @@ class QualityReport:
         ``problems.csv``, in UTF-8 with a byte-order mark so Excel shows
         Chinese text correctly.
 
+        The rows are the source text, personal columns included, because the
+        files are meant for finding and fixing the rows in the source; one
+        warning says that they may carry personal data. A text cell that
+        starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+        gets a leading single quote, so a spreadsheet never runs it as a
+        formula. Texts that are plain signed numbers (``-5.00``, ``+3``,
+        ``1e3``) are the exception: a spreadsheet reads them as numbers, and
+        a quote would make a refund amount look like a different value. Line
+        numbers stay numbers.
+
         Returns
         -------
         list of Path
@@ -294,18 +315,35 @@ class QualityReport:
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        logger.warning(MESSAGES("quarantine_personal", self.lang, folder=folder))
         written = []
         for table, ledger in self.ledgers.items():
             if ledger.kept.all():
                 continue
             path = folder / f"{table}.csv"
-            self.set_aside_frame(table).to_csv(path, index=False, encoding="utf-8-sig")
+            _neutralise_text(self.set_aside_frame(table)).to_csv(path, index=False, encoding="utf-8-sig")
             written.append(path)
 
         path = folder / "problems.csv"
         problems = pd.DataFrame([vars(problem) for problem in self.problems],
                                 columns=["table", "kind", "file", "row", "column", "value", "message"])
-        problems.to_csv(path, index=False, encoding="utf-8-sig")
+        _neutralise_text(problems).to_csv(path, index=False, encoding="utf-8-sig")
         written.append(path)
         logger.info("wrote quarantine files to %s", folder)
         return written
+
+
+def _neutralise_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells cannot start a spreadsheet formula, plain numbers excepted."""
+    result = frame.copy()
+    for name in result.columns:
+        column = result[name]
+        if pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
+            result[name] = column.map(_neutralise_raw_cell, na_action="ignore").astype(column.dtype)
+    return result
+
+
+def _neutralise_raw_cell(value: object) -> object:
+    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return neutralise_cell(value)

@@ -38,10 +38,10 @@ logger = logging.getLogger(__name__)
 FORMATS = ("csv", "whitespace", "fixed_width", "excel", "parquet")
 SUFFIX_FORMATS = {".csv": "csv", ".csv.gz": "csv", ".txt": "csv", ".txt.gz": "csv", ".tsv": "csv",
                   ".xlsx": "excel", ".parquet": "parquet"}
-SOURCE_KEYS = ("name", "description", "timezone", "na_values", "tables")
+SOURCE_KEYS = ("name", "description", "timezone", "na_values", "pseudonym_salt", "tables")
 TABLE_KEYS = ("file", "derive_from", "format", "delimiter", "encoding", "names", "widths", "sheet",
               "columns", "values", "amount_from", "id_from_line", "status_from_prefix", "csat_scale",
-              "date_formats", "timezone", "na_values")
+              "date_formats", "timezone", "na_values", "pseudonymise")
 DEFAULT_CSAT_SCALE = (1.0, 5.0)
 
 MESSAGES = Catalog({
@@ -81,6 +81,18 @@ MESSAGES = Catalog({
                            "(the character width of each column)."},
     "not_for_table": {"zh": "{where}{name} 只能用于 {allowed} 表，不能用于 {table}。",
                       "en": "{where}{name} applies to the {allowed} table only, not to {table}."},
+    "not_id_column": {"zh": "{where}{name} 只能列出编号列（{allowed}），不能列出 {value!r}。",
+                      "en": "{where}{name} may list id columns only ({allowed}), not {value!r}."},
+    "needs_salt": {"zh": "{where}表 {tables} 使用了 pseudonymise，需要在顶层设置 pseudonym_salt（一段非空文本）。",
+                   "en": "{where}table(s) {tables} use pseudonymise, which needs a top-level pseudonym_salt "
+                         "(a non-empty text)."},
+    "bad_salt": {"zh": "{where}pseudonym_salt 应为非空文本（请加引号），实际为 {value!r}。",
+                 "en": "{where}pseudonym_salt must be a non-empty text (quote it), got {value!r}."},
+    "partial_pseudonyms": {
+        "zh": "{where}表 {pseudonymised} 对 customer_id 做了假名化，而表 {plain} 没有；customer_id 用于关联各表，"
+              "请在这些表的 pseudonymise 中也列出 customer_id（overrides 表除外）。",
+        "en": "{where}table(s) {pseudonymised} pseudonymise customer_id but {plain} do not; customer_id links the "
+              "tables, so list it under pseudonymise in those tables too (overrides excepted)."},
     "ambiguous_file": {"zh": "文件夹 {folder} 中表 {table} 有多个文件：{files}；请只保留一个。",
                        "en": "folder {folder} has several files for table {table}: {files}; keep one."},
     "empty_folder": {"zh": "文件夹 {folder} 中没有以表名命名的文件（{tables}，扩展名 {suffixes}）。",
@@ -111,6 +123,8 @@ class TableSpec:
     date_formats: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     timezone: str | None = None
     na_values: tuple[str, ...] | None = None
+    pseudonymise: tuple[str, ...] = ()
+    pseudonym_salt: str | None = None  # the source's top-level salt, copied into each table
 
     def file_format(self, path: Path) -> str:
         """Return the declared format, or the one implied by the file name."""
@@ -223,6 +237,7 @@ class _SpecChecker:
         self.path = path
         self.lang = lang
         self.problems: list[Problem] = []
+        self.salt: str | None = None
 
     def fail(self, message_key: str, **fields: Any) -> None:
         where = MESSAGES("where", self.lang, file=self.path)
@@ -280,12 +295,14 @@ class _SpecChecker:
         raw = self.mapping(raw, "the file")
         self.keys(raw, SOURCE_KEYS, "the top level")
         timezone = self.zone(raw.get("timezone"), "timezone")
+        self.salt = self.pseudonym_salt(raw.get("pseudonym_salt"))
         tables_raw = self.mapping(raw.get("tables"), "tables")
         for table in tables_raw:
             if table not in SCHEMAS:
                 self.fail("unknown_table", name=table, allowed=", ".join(SCHEMAS))
         tables = {table: self.table(table, self.mapping(spec, f"tables.{table}"), tables_raw)
                   for table, spec in tables_raw.items() if table in SCHEMAS}
+        self.pseudonym_links(tables, has_salt="pseudonym_salt" in raw)
         return SourceSpec(name=str(raw.get("name", self.path.stem)), tables=tables, path=self.path,
                           timezone=timezone, na_values=self.texts(raw.get("na_values"), "na_values"))
 
@@ -322,6 +339,8 @@ class _SpecChecker:
             csat_scale=scale, csat_scale_by_channel=by_channel, date_formats=formats,
             timezone=self.zone(raw.get("timezone"), f"tables.{table}.timezone"),
             na_values=self.texts(raw.get("na_values"), f"tables.{table}.na_values"),
+            pseudonymise=self.id_columns(schema, raw.get("pseudonymise"), f"tables.{table}.pseudonymise"),
+            pseudonym_salt=self.salt,
         )
 
     def files(self, table: str, raw: Mapping[str, Any]) -> tuple[Path, ...]:
@@ -352,6 +371,35 @@ class _SpecChecker:
             if name not in schema.names and not (allow_star and name == "*"):
                 self.fail("unknown_column", table=schema.name, name=name, section=section,
                           allowed=", ".join(schema.names))
+
+    def id_columns(self, schema: TableSchema, raw: Any, key: str) -> tuple[str, ...]:
+        names = self.texts(raw, key) or ()
+        self.canonical(schema, names, "pseudonymise", allow_star=False)
+        ids = tuple(column.name for column in schema.columns if column.kind == "id")
+        for name in names:
+            if name in schema.names and name not in ids:
+                self.fail("not_id_column", name=key, value=name, allowed=", ".join(ids))
+        return tuple(name for name in names if name in ids)
+
+    def pseudonym_salt(self, raw: Any) -> str | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, str) or not raw:
+            self.fail("bad_salt", value=raw)
+            return None
+        return raw
+
+    def pseudonym_links(self, tables: Mapping[str, TableSpec], has_salt: bool) -> None:
+        """Check that a salt exists when needed and that customer_id is pseudonymised in all linked tables."""
+        using = [table for table, spec in tables.items() if spec.pseudonymise]
+        if using and not has_salt:
+            self.fail("needs_salt", tables=", ".join(using))
+        # An overrides file names customers as the register shows them, which is already the pseudonym.
+        linked = [table for table in tables if table != "overrides"]
+        hashed = [table for table in linked if "customer_id" in tables[table].pseudonymise]
+        plain = [table for table in linked if table not in hashed]
+        if hashed and plain:
+            self.fail("partial_pseudonyms", pseudonymised=", ".join(hashed), plain=", ".join(plain))
 
     def csat(self, table: str, raw: Any) -> tuple[tuple[float, float], dict[str, tuple[float, float]]]:
         if raw is None:

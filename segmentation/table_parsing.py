@@ -12,7 +12,10 @@ Conventions that hold for the whole file:
 * a bad value in a required column sets the row aside; in an optional column
   it is cleared and the row counts as repaired. The quality report records
   each problem with the raw value, but only for rows still kept, so a row set
-  aside is not reported again by a later check.
+  aside is not reported again by a later check;
+* id columns listed under ``pseudonymise`` hold pseudonyms from here on (see
+  :mod:`segmentation.pseudonymise`). Problems and the quarantine still show
+  the raw text of the file.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from .parse_values import (
     parse_ids,
     rescale_csat,
 )
+from .pseudonymise import pseudonymise
 from .quality import QualityReport, TableLedger
 from .schema import SCHEMAS, Column
 from .sources import TableSpec
@@ -46,7 +50,8 @@ def parse_table(ledger: TableLedger, spec: TableSpec, mapping: dict[str, str], z
     columns of the table in schema order, plus ``csat_min``, ``csat_max`` and
     ``csat_100`` for tickets and ``source_row`` (the file line) for overrides.
     A bad value in a required column sets the row aside; in an optional
-    column it is cleared and the row counts as repaired.
+    column it is cleared and the row counts as repaired. The id columns under
+    ``spec.pseudonymise`` are replaced by their pseudonyms.
     """
     ledger.headers = dict(mapping)
     parser = _ColumnParser(ledger, spec, mapping, zones, DEFAULT_NA_TOKENS if na_tokens is None else na_tokens,
@@ -55,6 +60,8 @@ def parse_table(ledger: TableLedger, spec: TableSpec, mapping: dict[str, str], z
 
     frame = pd.DataFrame({column.name: parser.parse(column) for column in SCHEMAS[spec.table].columns})
     parser.apply_line_ids(frame)
+    for column in spec.pseudonymise:
+        frame[column] = pseudonymise(frame[column], spec.pseudonym_salt)
     parser.apply_amount_from(frame)
     parser.apply_status_prefix(frame)
     parser.flag_unknown_status(frame)

@@ -103,3 +103,10 @@ def test_pca_legend_follows_label_order():
     legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
     assert legend == ["first", "second"]
     plt.close(figure)
+
+
+def test_pca_with_one_feature_draws():
+    figure = plot_pca(np.arange(10.0).reshape(-1, 1), pd.Series(["a"] * 10), np.zeros(10, dtype=int), lang="en")
+
+    assert len(figure.axes[0].collections) == 1
+    plt.close(figure)

@@ -85,3 +85,15 @@ def test_vip_followups_show_ids_only(config):
     frame = display_section(Section("vip_followups", table=table), config, "en")
     assert list(frame.columns) == ["customer id", "months missed", "months"]
     assert frame.iloc[0].tolist() == ["C001", "2", "2024-05, 2024-06"]
+
+
+@pytest.mark.parametrize(
+    ("customer_id", "shown"),
+    [("C001", "C001"), ("00123", "00123"), ("li.wei@example.com", "li***"), ("13812345678", "13***"),
+     ("+8613812345678", "+8***")],
+    ids=["plain", "leading-zeros", "email", "mobile", "mobile-with-country-code"],
+)
+def test_personal_ids_are_masked(config, customer_id, shown):
+    table = pd.DataFrame({"customer_id": [customer_id], "missed_months": [1], "months": ["2024-05"]})
+    frame = display_section(Section("vip_followups", table=table), config, "en")
+    assert frame.iloc[0, 0] == shown
