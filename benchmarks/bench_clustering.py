@@ -5,8 +5,8 @@ Usage::
     python benchmarks/bench_clustering.py [--customers 1000000] [--k 5] [--seed 42]
 
 The frame has the feature columns of ``features.build_features`` that the
-clustering uses, drawn from five seeded latent groups; rule labels follow
-the default value rule on spend (top 10% vip, bottom 30% to be activated).
+clustering uses, drawn from five seeded latent groups. Rule labels follow
+the default value rule on spend: top 10% vip, bottom 30% to be activated.
 Each phase is timed with ``time.perf_counter`` and printed in seconds:
 feature preparation and fit (MiniBatchKMeans above 50,000 customers),
 internal scores (silhouette on a seeded sample), and the agreement with

@@ -8,6 +8,9 @@ Conventions that hold for the whole file:
 * A dimension the data cannot support is stated in ``Classification.notes``
   (in the requested language) and never guessed silently: without orders the
   value tier is ``unavailable`` and the rule table uses ``mid`` instead.
+* A customer registered after ``as_of`` does not exist yet at that time and
+  is left out of features and labels, so it cannot shift the value tiers of
+  others; ``notes`` gives the count. A customer without ``registered_at`` stays.
 * ``labels`` has one row per customer, sorted by ``customer_id``, with the
   columns of :data:`LABEL_COLUMNS` followed by ``rule_label`` and
   ``override_decided_at``, which ``apply_overrides`` adds.
@@ -26,9 +29,10 @@ from .config import VALUE_TIERS, Config, load_config
 from .features import build_features
 from .i18n import Catalog, check_lang
 from .labels import UNAVAILABLE, apply_label_rules, flag_columns, strategy_columns
+from .overrides import apply_overrides, check_loaded_overrides
 from .schema import Tables
 from .tiers import activity_tiers, need_types, resolve_activity_basis, tier_categorical
-from .tiers_value import ValueTierer, value_contribution
+from .tiers_value import ValueTierer, format_share, value_contribution
 from .windows import NO_TIME, resolve_as_of, to_epoch_ns
 
 logger = logging.getLogger(__name__)
@@ -58,8 +62,8 @@ MESSAGES = Catalog({
         "en": "ties moved value tiers off their intended shares: {details}.",
     },
     "value_share_item": {
-        "zh": "{tier} 实际 {actual:.0%}（目标 {intended:.0%}）",
-        "en": "{tier} {actual:.0%} (intended {intended:.0%})",
+        "zh": "{tier} 实际 {actual}，{customers} 人（目标 {intended}，{quota} 人）",
+        "en": "{tier} {actual}, {customers} customers (intended {intended}, a quota of {quota})",
     },
     "activity_on_orders": {
         "zh": "数据中没有服务工单，活跃维度按每月订单数计算。",
@@ -88,6 +92,16 @@ MESSAGES = Catalog({
         "zh": "没有可分类的客户：客户表为空。请检查数据源和清洗规则（例如被排除的客户状态）。",
         "en": "no customers to classify: the customer table is empty. Check the source and the cleaning rules "
               "(e.g. excluded customer statuses).",
+    },
+    "no_customers_yet": {
+        "zh": "没有可分类的客户：全部 {count} 位客户的注册时间都晚于分类时点 {as_of}。请选用更晚的 as_of。",
+        "en": "no customers to classify: all {count} customers registered after as_of ({as_of}). "
+              "Choose a later as_of.",
+    },
+    "not_yet_registered": {
+        "zh": "有 {count} 位客户的注册时间晚于分类时点 {as_of}，在该时点尚不存在，未参与本次分类。",
+        "en": "{count} customer(s) registered after as_of ({as_of}) did not exist yet at that time "
+              "and were left out of this classification.",
     },
     "separator": {"zh": "；", "en": "; "},
 })
@@ -151,7 +165,8 @@ def classify(tables: Tables, config: Config | None = None, as_of: object = None,
     Parameters
     ----------
     tables : Tables
-        Canonical tables, e.g. from ``load_source``.
+        Canonical tables, e.g. from ``load_source``. Customers registered
+        after ``as_of`` are left out, and ``notes`` gives their count.
     config : Config, optional
         Defaults to :func:`~segmentation.config.load_config`.
     as_of : str, date or Timestamp, optional
@@ -174,8 +189,13 @@ def classify(tables: Tables, config: Config | None = None, as_of: object = None,
     Raises
     ------
     ValueError
-        An empty customer table, an unreadable ``as_of`` or tables that break
-        the canonical layout (see :func:`~segmentation.features.build_features`).
+        An empty customer table, no customer registered by ``as_of``, an
+        unreadable ``as_of`` or tables that break the canonical layout (see
+        :func:`~segmentation.features.build_features`).
+    DataValidationError
+        Invalid override rows, or rows that loading set aside (see
+        :func:`~segmentation.overrides.check_loaded_overrides`), each named
+        by file and line in ``lang``.
 
     Warns
     -----
@@ -186,10 +206,15 @@ def classify(tables: Tables, config: Config | None = None, as_of: object = None,
     config = config or load_config()
     window = str(window or config.window).upper()
     as_of = default_as_of(tables, config.timezone, lang) if as_of is None else resolve_as_of(as_of, config.timezone, lang)
-    features = build_features(tables, as_of, window, config, lang=lang)
+    notes: list[str] = []
+    existing, left_out = _registered_by(tables, as_of)
+    if len(left_out):
+        notes.append(MESSAGES("not_yet_registered", lang, count=len(left_out), as_of=f"{as_of:%Y-%m-%d %H:%M:%S}"))
+    features = build_features(existing, as_of, window, config, lang=lang)
+    if features.empty and len(left_out):
+        raise ValueError(MESSAGES("no_customers_yet", lang, count=len(left_out), as_of=f"{as_of:%Y-%m-%d %H:%M:%S}"))
     if features.empty:
         raise ValueError(MESSAGES("no_customers", lang))
-    notes: list[str] = []
 
     value_tier, near_boundary, contribution, value_shares = _value_dimension(features, config, lang, notes)
     activity_tier = _activity_dimension(features, tables, config, lang, notes)
@@ -200,7 +225,7 @@ def classify(tables: Tables, config: Config | None = None, as_of: object = None,
     tiers = pd.DataFrame({"value_tier": value_tier, "activity_tier": activity_tier,
                           "need_type": need["need_type"]}, index=features.index)
     labels = _label_frame(features, tiers, need["need_share"], near_boundary, contribution, config, lang)
-    labels = _apply_overrides(labels, tables, overrides, config, as_of, lang)
+    labels = _apply_overrides(labels, tables, overrides, left_out, config, as_of, lang)
 
     logger.info("classified %d customers as of %s over %s", len(labels), as_of, window)
     return Classification(labels=labels, features=features, value_shares=value_shares, notes=notes,
@@ -228,19 +253,21 @@ def _value_dimension(features: pd.DataFrame, config: Config, lang: str,
     # fit, then transform, so a tie warning points at classify rather than into scikit-learn.
     keys = tierer.fit(contribution.to_frame()).transform(contribution.to_frame()).ravel()
     if tierer.off_quota_:
-        notes.append(_off_quota_note(tierer.shares_, tierer.off_quota_, config, lang))
+        notes.append(_off_quota_note(tierer.shares_, tierer.quota_, tierer.off_quota_, config, lang))
     tiers = tier_categorical(keys, VALUE_TIERS)
     return tiers, tierer.near_boundary(contribution.to_frame()), contribution.to_numpy(), tierer.shares_
 
 
-def _off_quota_note(shares: pd.DataFrame, off_quota: list[str], config: Config, lang: str) -> str:
+def _off_quota_note(shares: pd.DataFrame, quota: dict[str, int], off_quota: list[str], config: Config,
+                    lang: str) -> str:
     table = shares.set_index("tier", drop=False)
-    details = MESSAGES("separator", lang).join(
-        MESSAGES("value_share_item", lang, tier=config.tier_name("value", tier, lang), actual=table.loc[tier, "actual"],
-                 intended=table.loc[tier, "intended"])
-        for tier in off_quota
-    )
-    return MESSAGES("value_off_quota", lang, details=details)
+    items = []
+    for tier in off_quota:
+        row = table.loc[tier]
+        items.append(MESSAGES("value_share_item", lang, tier=config.tier_name("value", tier, lang),
+                              actual=format_share(row["actual"]), customers=int(row["customers"]),
+                              intended=format_share(row["intended"]), quota=quota[tier]))
+    return MESSAGES("value_off_quota", lang, details=MESSAGES("separator", lang).join(items))
 
 
 def _activity_dimension(features: pd.DataFrame, tables: Tables, config: Config, lang: str,
@@ -284,11 +311,43 @@ def _label_frame(features: pd.DataFrame, tiers: pd.DataFrame, need_share: pd.Ser
     return labels.reset_index(drop=True)[list(LABEL_COLUMNS)]
 
 
-def _apply_overrides(labels: pd.DataFrame, tables: Tables, overrides: pd.DataFrame | None, config: Config,
-                     as_of: pd.Timestamp, lang: str) -> pd.DataFrame:
-    frame = overrides if overrides is not None else tables.overrides
-    # Imported here because the overrides module builds on this one. It runs
-    # even without overrides, so the label columns never depend on the data.
-    from .overrides import apply_overrides
+def _registered_by(tables: Tables, as_of: pd.Timestamp) -> tuple[Tables, pd.Index]:
+    """Return the tables without customers registered after ``as_of``, and the ids left out.
 
-    return apply_overrides(labels, frame, config, as_of, lang=lang)
+    Their orders and tickets stay in the tables, and ``build_features`` leaves
+    them out as rows of unknown customers. Timezone-naive registration times
+    are kept for ``build_features`` to reject with its message.
+    """
+    customers = tables.customers
+    if "registered_at" not in customers.columns or getattr(customers["registered_at"].dtype, "tz", None) is None:
+        return tables, pd.Index([], dtype="str")
+    later = (to_epoch_ns(customers["registered_at"]) > as_of.value)
+    if not later.any():
+        return tables, pd.Index([], dtype="str")
+    left_out = pd.Index(customers.loc[later, "customer_id"].astype("str"))
+    return dataclasses.replace(tables, customers=customers.loc[~later]), left_out
+
+
+def _apply_overrides(labels: pd.DataFrame, tables: Tables, overrides: pd.DataFrame | None, left_out: pd.Index,
+                     config: Config, as_of: pd.Timestamp, lang: str) -> pd.DataFrame:
+    """Check the loaded override rows, then apply the overrides in force to ``labels``.
+
+    Raises the same ``DataValidationError`` as the CLI for rows that are
+    invalid or that loading set aside, in ``lang``, naming file and line. It
+    runs even without overrides, so the label columns never depend on the data.
+    """
+    check_loaded_overrides(tables, config, lang)
+    from_tables = overrides is None
+    frame = tables.overrides if from_tables else overrides
+    file = (tables.files.get("overrides") or [None])[0] if from_tables else None
+    return apply_overrides(labels, _without_customers(frame, left_out), config, as_of, file=file, lang=lang)
+
+
+def _without_customers(frame: pd.DataFrame | None, customer_ids: pd.Index) -> pd.DataFrame | None:
+    """Drop the override rows of ``customer_ids``, keeping each remaining row's line for error messages."""
+    if frame is None or not len(customer_ids) or "customer_id" not in frame.columns:
+        return frame
+    if "source_row" not in frame.columns:
+        frame = frame.assign(source_row=np.arange(1, len(frame) + 1))
+    dropped = frame["customer_id"].astype("str").str.strip().isin(customer_ids).to_numpy()
+    return frame[~dropped]

@@ -14,12 +14,13 @@ matches it, so the order below decides which rule a row is counted under:
    Orders then go through ``cancelled``, ``unpaid``, ``non_product_code``,
    ``zero_amount`` and refunds, which ``refund_netted`` counts (with
    ``net_refunds`` off they are set aside as ``refund``);
-3. :func:`clean_links`, across tables: ``duplicate_id`` on customers, excluded
-   statuses (``test_account``, ``churned_customer``, applied to the customer
-   and to every order, ticket, follow-up and override of that customer),
+3. :func:`clean_links`, across tables, runs ``duplicate_id`` on customers
+   first. The excluded statuses follow (``test_account``,
+   ``churned_customer``), applied to the customer and to every order,
+   ticket, follow-up and override of that customer. Then come
    ``unknown_customer`` on orders, tickets and follow-ups (only when the
-   source has a customer file), ``duplicate_id`` on tickets, ``future_date``,
-   ``negative_duration``.
+   source has a customer file), ``duplicate_id`` on tickets, ``future_date``
+   and ``negative_duration``.
 
 An override (a supervisor's decision from the appeal channel) naming a
 customer who is not in the customer file is kept, not set aside, so that
@@ -53,8 +54,8 @@ SECONDARY_DATES = {"tickets": ("first_response_at", "resolved_at"), "customers":
 EXCLUSION_RULES = {"test": "test_account", "churned": "churned_customer"}
 # Tables whose rows go with their customer when the customer is excluded (test or churned).
 LINKED_TABLES = ("orders", "tickets", "followups", "overrides")
-# Tables whose rows are set aside when the customer file lacks their customer; overrides are
-# left out so that an override on an unknown customer fails loudly (see the module docstring).
+# Tables whose rows are set aside when the customer file lacks their customer. Overrides are
+# left out, so an override on an unknown customer fails loudly (see the module docstring).
 UNKNOWN_CUSTOMER_TABLES = ("orders", "tickets", "followups")
 
 

@@ -7,9 +7,11 @@ Conventions that hold in this file:
   clusters; HDBSCAN noise (-1) counts as one more cluster in them;
 * clusters are matched to labels by the Hungarian method on the contingency
   table (:func:`scipy.optimize.linear_sum_assignment`, maximising the
-  customers on the diagonal); when there are more clusters than labels, each
+  customers on the diagonal). A pair is kept only if the label is at least
+  as common inside the cluster as among all customers, so a one-to-one
+  assignment cannot tie a cluster to a label it hardly contains. Each
   cluster left over goes to the label most of its customers carry, so a
-  label may own several clusters; noise is never matched;
+  label may own several clusters and another none. Noise is never matched;
 * purity and recall are fractions in [0, 1].
 """
 
@@ -88,6 +90,10 @@ def contingency_table(labels: pd.Series, clusters: pd.Series) -> pd.DataFrame:
 def match_clusters(contingency: pd.DataFrame) -> pd.Series:
     """Match each cluster to a label, one to one first, then leftovers to their majority label.
 
+    A one-to-one pair is dropped when the label's share inside the cluster
+    is below its share among all customers (the cluster does not favour
+    that label); the cluster then goes to its majority label.
+
     Parameters
     ----------
     contingency : DataFrame
@@ -103,8 +109,12 @@ def match_clusters(contingency: pd.DataFrame) -> pd.Series:
     if table.empty or table.shape[1] == 0:
         return pd.Series(dtype=object, name="label")
 
-    rows, cols = linear_sum_assignment(table.to_numpy(), maximize=True)
-    matching = dict(zip(table.index[rows], table.columns[cols]))
+    counts = table.to_numpy()
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    share_in_cluster = counts / counts.sum(axis=1, keepdims=True).clip(min=1)
+    share_overall = counts.sum(axis=0) / max(counts.sum(), 1)
+    favoured = share_in_cluster[rows, cols] >= share_overall[cols]
+    matching = dict(zip(table.index[rows[favoured]], table.columns[cols[favoured]]))
     for cluster in table.index.difference(list(matching)):
         matching[cluster] = table.loc[cluster].idxmax()
 

@@ -158,16 +158,16 @@ def plot_pca(Z: np.ndarray, rule_labels: pd.Series, clusters: np.ndarray,
         # One clustered feature: draw it against a constant second axis.
         Z = np.column_stack([Z, np.zeros(len(Z))])
     pca = PCA(n_components=2, svd_solver="full").fit(Z)
-    shown = np.arange(len(Z))
+    plotted_rows = np.arange(len(Z))
     if len(Z) > max_points:
-        shown = np.sort(np.random.default_rng(random_state).choice(len(Z), size=max_points, replace=False))
-    points = pca.transform(Z[shown])
+        plotted_rows = np.sort(np.random.default_rng(random_state).choice(len(Z), size=max_points, replace=False))
+    points = pca.transform(Z[plotted_rows])
 
     cluster_names = {c: TEXT("noise", lang) if c == NOISE else f"{TEXT('cluster', lang)} {c}"
                      for c in sorted(np.unique(clusters))}
     fig, axes = new_figure(figsize=(11.0, 4.8), ncols=2)
-    _scatter_groups(axes[0], points, np.asarray(rule_labels)[shown], dict(label_names or {}))
-    _scatter_groups(axes[1], points, np.asarray(clusters)[shown], cluster_names)
+    _scatter_groups(axes[0], points, np.asarray(rule_labels)[plotted_rows], dict(label_names or {}))
+    _scatter_groups(axes[1], points, np.asarray(clusters)[plotted_rows], cluster_names)
     for ax, key in zip(axes, ("by_rule", "by_cluster")):
         ax.set_title(TEXT(key, lang))
         ax.set_xlabel(TEXT("pc", lang, n=1, ratio=pca.explained_variance_ratio_[0]))

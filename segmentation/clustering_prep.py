@@ -14,7 +14,7 @@ Conventions that hold in this file:
   k-means then mixes customers who differ only in their needs;
 * after scaling, each dimension's columns are multiplied by that dimension's
   weight (``value``, ``activity``, ``need``, ``loyalty``), the same mapping the
-  weight-tuning step produces; a missing weight counts as 1.
+  weight-tuning step produces. A missing weight counts as 1.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ SCALERS = ("standard", "robust")
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """How one feature column enters the clustering.
+    """Dimension, transform and NaN fill of one feature column.
 
     Attributes
     ----------
@@ -160,10 +160,10 @@ class FeaturePrep(TransformerMixin, BaseEstimator):
     scaler : {"standard", "robust"}, default "standard"
         ``standard`` centres on the mean and divides by the standard
         deviation; ``robust`` uses the median and the interquartile range.
-        The log transform already tames large customers, and the
-        interquartile range of a column that separates two groups spans
-        both groups, so robust scaling shrinks exactly the columns that
-        carry the structure; it suits unimodal columns with outliers.
+        The log transform already tames large customers. The interquartile
+        range of a column that separates two groups spans both groups, so
+        robust scaling shrinks exactly the columns that carry the structure.
+        It suits unimodal columns with outliers.
     weights : mapping of str to float, optional
         Multiplier per dimension (``value``, ``activity``, ``need``,
         ``loyalty``) applied after scaling; a weight of 0 removes the
@@ -277,9 +277,9 @@ class FeaturePrep(TransformerMixin, BaseEstimator):
     def scaled_frame(self, X: pd.DataFrame) -> pd.DataFrame:
         """Return the scaled, unweighted features, one column per used feature.
 
-        Deviations in this frame are in scaled units (standard deviations
-        for the standard scaler, interquartile ranges for the robust one;
-        shares in fractions) and are comparable across columns.
+        Deviations in this frame are in scaled units, so they are comparable
+        across columns: standard deviations for the standard scaler and
+        interquartile ranges for the robust one.
         """
         check_is_fitted(self, "scaler_")
         missing = [column for column in self.columns_ if column not in X.columns]

@@ -3,9 +3,10 @@
 Conventions that hold in this file:
 
 * profiles use the raw feature frame: money in the data's currency, rates
-  per month, shares as fractions in [0, 1], CSAT on 0-100, medians for
-  money and rates (robust to a few large customers) and means for shares
-  and the repeat-purchase flag (the mean of the flag is the repeat rate);
+  per month, shares as fractions in [0, 1], CSAT on 0-100;
+* money and rates are summarised by medians, which a few large customers
+  cannot move. Shares and the repeat-purchase flag are summarised by means,
+  and the mean of the flag is the repeat rate;
 * deviations that explain a disagreement are in the scaled, unweighted
   space of the model's preparation (standard deviations with the
   default scaler), measured from the median customer of the rule label;
@@ -56,12 +57,12 @@ def cluster_profiles(features: pd.DataFrame, clusters: pd.Series, columns: Seque
     profile = pd.DataFrame({"size": groups.size()})
     profile["share"] = profile["size"] / len(frame)
 
-    wanted = set(frame.columns if columns is None else columns) & set(frame.columns)
+    selected = set(frame.columns if columns is None else columns) & set(frame.columns)
     for column in PROFILE_MEDIANS:
-        if column in wanted:
+        if column in selected:
             profile[column] = groups[column].median()
     for column in PROFILE_MEANS:
-        if column in wanted:
+        if column in selected:
             profile[column] = frame[column].astype("float64").groupby(clusters.to_numpy(), sort=True).mean()
 
     profile.index.name = "cluster"

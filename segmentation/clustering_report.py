@@ -152,9 +152,9 @@ def localise_columns(frame: pd.DataFrame, lang: str = "zh", digits: int = 3) -> 
         return HEADERS(str(name), lang) if str(name) in HEADERS else name
 
     rounding = {column: 1 if column in LARGE_SCORES else digits for column in frame.columns}
-    shown = frame.round(rounding).rename(columns=header)
-    shown.index = shown.index.rename(header(shown.index.name) if shown.index.name else None)
-    return shown
+    display = frame.round(rounding).rename(columns=header)
+    display.index = display.index.rename(header(display.index.name) if display.index.name else None)
+    return display
 
 
 def data_summary(features: pd.DataFrame, prep: FeaturePrep, lang: str = "zh") -> pd.DataFrame:
@@ -198,16 +198,16 @@ def rule_tier_table(labels_frame: pd.DataFrame, config: Config, lang: str = "zh"
 
 def display_profiles(profile: pd.DataFrame, lang: str = "zh", digits: int = 2) -> pd.DataFrame:
     """Return cluster profiles rounded to ``digits``, with feature names and headers in ``lang``."""
-    shown = localise_columns(profile, lang, digits=digits)
-    return shown.rename(columns=lambda column: feature_name(column, lang))
+    localised = localise_columns(profile, lang, digits=digits)
+    return localised.rename(columns=lambda column: feature_name(column, lang))
 
 
 def display_disagreements(table: pd.DataFrame, label_names: Mapping[str, str], lang: str = "zh") -> pd.DataFrame:
     """Return the disagreement list with label display names and headers in ``lang``."""
-    shown = table.copy()
+    named = table.copy()
     for column in ("rule_label", "cluster_label"):
-        shown[column] = shown[column].map(lambda key: label_names.get(key, key))
-    return localise_columns(shown, lang)
+        named[column] = named[column].map(lambda key: label_names.get(key, key))
+    return localise_columns(named, lang)
 
 
 def latent_truth(source: str) -> pd.Series | None:

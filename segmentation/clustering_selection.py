@@ -9,14 +9,14 @@ Conventions that hold in this file:
   better) use every customer;
 * BIC (lower is better) is reported for Gaussian mixtures only;
 * HDBSCAN noise (-1) is left out of the scores, and the noise share is given;
-* a score that is undefined (one cluster, all noise) is NaN and the
-  ``reason`` column says why.
+* a score that is undefined (one cluster, all noise) is NaN, and the
+  ``reason`` column gives the cause.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,9 +86,9 @@ def internal_scores(Z: np.ndarray, labels: np.ndarray, sample_size: int = 20_000
         Language of ``reason``.
     """
     labels = np.asarray(labels)
-    kept = labels != NOISE
-    noise_share = float(1 - kept.mean()) if len(labels) else 0.0
-    Z, labels = Z[kept], labels[kept]
+    clustered = labels != NOISE
+    noise_share = float(1 - clustered.mean()) if len(labels) else 0.0
+    Z, labels = Z[clustered], labels[clustered]
     n_effective = len(np.unique(labels))
 
     reason = ""
@@ -192,9 +192,3 @@ def choose_k(scores: pd.DataFrame, tolerance: float = 0.01, lang: str = "zh") ->
     near_best = defined[defined["silhouette"] >= defined["silhouette"].max() - tolerance]
     return int(near_best["k"].max())
 
-
-def scores_table(scores: Mapping[str, pd.DataFrame] | pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """Return the score rows of one or more algorithms, stacked and rounded for display."""
-    frame = pd.concat(list(scores.values()), ignore_index=True) if isinstance(scores, Mapping) else scores
-    numeric = ["silhouette", "calinski_harabasz", "davies_bouldin", "bic", "noise_share"]
-    return frame.round({column: digits for column in numeric})

@@ -11,6 +11,9 @@ Conventions that hold for the whole file:
 * Every aggregate uses integer customer codes with ``numpy.bincount`` or a
   grouped reduction, never a Python loop over customers, so the cost stays
   linear in the number of orders and tickets.
+* Order rows are order lines: several lines may share one ``order_id`` (an
+  invoice). Order counts and order totals are per distinct ``order_id`` of a
+  customer, and spend is the sum of lines.
 * Money is in the data's currency and its sums are rounded to 1e-6. Durations are
   float days, rates are per month and shares are fractions in [0, 1].
 """
@@ -108,6 +111,79 @@ def _money_sum(codes: np.ndarray, amounts: np.ndarray, n: int) -> np.ndarray:
     return np.round(np.bincount(codes, weights=amounts, minlength=n), 6)
 
 
+def _order_keys(order_ids: pd.Series) -> np.ndarray:
+    """Return one int64 code per distinct ``order_id``; a line without an id is an order of its own."""
+    if isinstance(order_ids.dtype, pd.CategoricalDtype):
+        keys = order_ids.cat.codes.to_numpy().astype("int64")
+    else:
+        keys, _ = pd.factorize(order_ids)
+        keys = keys.astype("int64", copy=False)
+    missing = keys < 0
+    if missing.any():
+        keys = keys.copy()
+        keys[missing] = max(int(keys.max()), -1) + 1 + np.arange(int(missing.sum()))
+    return keys
+
+
+def _distinct_orders(customer: np.ndarray, order_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group order lines into orders, one per (customer, order id) pair.
+
+    Parameters
+    ----------
+    customer, order_key : ndarray of int64, shape (n_lines,)
+        Customer code and order code of each line, both >= 0.
+
+    Returns
+    -------
+    order_of_line : ndarray of int64, shape (n_lines,)
+        Position of each line's order.
+    order_customer : ndarray of int64
+        Customer code of each order position, -1 for a position no line uses.
+    """
+    order_customer = np.full(int(order_key.max(initial=-1)) + 1, -1, dtype="int64")
+    # Fancy assignment keeps the last write, so the reversed arrays store each order's first customer.
+    order_customer[order_key[::-1]] = customer[::-1]
+    if np.array_equal(order_customer[order_key], customer):
+        return order_key, order_customer
+    # An order id shared by several customers counts once for each of them.
+    pair_key = customer * len(order_customer) + order_key
+    order_of_line, pairs = pd.factorize(pair_key)
+    return order_of_line.astype("int64", copy=False), pairs // len(order_customer)
+
+
+def _paid_order_features(orders: pd.DataFrame, codes: np.ndarray, amount: np.ndarray, paid_in_window: np.ndarray,
+                         n: int) -> dict[str, np.ndarray]:
+    """Count the distinct paid orders of each customer and find the largest order total.
+
+    ``orders`` rows are order lines, so an invoice of three lines is one
+    order, and its total is the sum of its paid lines in the window.
+    """
+    if "order_id" in orders.columns:
+        order_key = _order_keys(orders["order_id"][paid_in_window])
+    else:
+        order_key = np.arange(int(paid_in_window.sum()), dtype="int64")
+    order_of_line, order_customer = _distinct_orders(codes[paid_in_window].astype("int64"), order_key)
+
+    n_orders = len(order_customer)
+    totals = np.round(np.bincount(order_of_line, weights=amount[paid_in_window], minlength=n_orders), 6)
+    used = order_customer >= 0
+    order_count = np.bincount(order_customer[used], minlength=n)
+    result = {
+        "order_count": order_count,
+        "max_order_amount": grouped_reduce(order_customer[used], totals[used], n, "max", np.nan),
+        "renewal_rate": np.full(n, np.nan),
+    }
+    if "renewal" in orders.columns:
+        # TODO: the canonical order schema has no renewal marker yet, so this
+        # column is read only when a loader passes a boolean "renewal" through.
+        # An order is a renewal when any of its lines is marked as one.
+        marked = orders["renewal"].to_numpy(dtype="float64", na_value=0.0)[paid_in_window]
+        renewal_orders = np.bincount(order_of_line, weights=marked, minlength=n_orders) > 0
+        renewals = np.bincount(order_customer, weights=renewal_orders, minlength=n)
+        result["renewal_rate"] = _ratio(renewals, order_count)
+    return result
+
+
 def _order_features(orders: pd.DataFrame, codes: np.ndarray, n: int, start_ns: int, as_of_ns: int,
                     months: float) -> dict[str, np.ndarray]:
     when = to_epoch_ns(orders["order_date"])
@@ -119,21 +195,13 @@ def _order_features(orders: pd.DataFrame, codes: np.ndarray, n: int, start_ns: i
 
     spent = counts_as_spend & in_window & ~np.isnan(amount)
     spend = _money_sum(codes[spent], amount[spent], n)
-    paid_in_window = paid & in_window
-    order_count = np.bincount(codes[paid_in_window], minlength=n)
+    paid_orders = _paid_order_features(orders, codes, amount, paid & in_window, n)
+    order_count = paid_orders["order_count"]
 
     profit = np.full(n, np.nan)
     if "profit" in orders.columns and orders["profit"].notna().any():
         values = np.nan_to_num(orders["profit"].to_numpy(dtype="float64", na_value=np.nan)[spent])
         profit = _money_sum(codes[spent], values, n)
-
-    renewal_rate = np.full(n, np.nan)
-    if "renewal" in orders.columns:
-        # TODO: the canonical order schema has no renewal marker yet, so this
-        # column is read only when a loader passes a boolean "renewal" through.
-        renewals = np.bincount(codes[paid_in_window], weights=orders["renewal"].to_numpy(dtype="float64",
-                               na_value=0.0)[paid_in_window], minlength=n)
-        renewal_rate = _ratio(renewals, order_count)
 
     paid_so_far = paid & (when <= as_of_ns) & (when != NO_TIME)
     return {
@@ -141,9 +209,9 @@ def _order_features(orders: pd.DataFrame, codes: np.ndarray, n: int, start_ns: i
         "profit": profit,
         "order_count": order_count,
         "avg_order_value": _ratio(spend, order_count),
-        "max_order_amount": grouped_reduce(codes[paid_in_window], amount[paid_in_window], n, "max", np.nan),
+        "max_order_amount": paid_orders["max_order_amount"],
         "repeat_purchase": order_count >= 2,
-        "renewal_rate": renewal_rate,
+        "renewal_rate": paid_orders["renewal_rate"],
         "orders_per_month": order_count / months,
         "_last_order_ns": grouped_reduce(codes[paid_so_far], when[paid_so_far], n, "max", int(NO_TIME)),
         "_first_order_ns": grouped_reduce(codes[paid_so_far], when[paid_so_far], n, "min", int(NO_TIME)),

@@ -282,13 +282,19 @@ class QualityReport:
         return pd.DataFrame([ledger.summary() for ledger in self.ledgers.values()])
 
     def set_aside_frame(self, table: str) -> pd.DataFrame:
-        """Return the original rows of ``table`` that were set aside, with ``file``, ``line`` and ``reason``."""
+        """Return the original rows of ``table`` that were set aside, with ``file``, ``line`` and ``reason``.
+
+        These three columns come first. Where the source has a header of the
+        same name (overrides have a ``reason`` column), the source column keeps
+        its name and the added one is called ``quarantine_<name>``.
+        """
         ledger = self.ledgers[table]
         aside = ~ledger.kept
         frame = ledger.raw[aside].copy()
-        frame.insert(0, "reason", ledger.reason[aside])
-        frame.insert(0, "line", ledger.lines[aside.to_numpy()])
-        frame.insert(0, "file", ledger.files[aside])
+        headers = set(frame.columns)
+        added = {"file": ledger.files[aside], "line": ledger.lines[aside.to_numpy()], "reason": ledger.reason[aside]}
+        for position, (name, values) in enumerate(added.items()):
+            frame.insert(position, _free_name(name, headers), values)
         return frame.reset_index(drop=True)
 
     def write_quarantine(self, folder: str | Path) -> list[Path]:
@@ -299,8 +305,8 @@ class QualityReport:
         Chinese text correctly.
 
         The rows are the source text, personal columns included, because the
-        files are meant for finding and fixing the rows in the source; one
-        warning says that they may carry personal data. A text cell that
+        files are meant for finding and fixing the rows in the source. One
+        warning is logged that they may carry personal data. A text cell that
         starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
         gets a leading single quote, so a spreadsheet never runs it as a
         formula. Texts that are plain signed numbers (``-5.00``, ``+3``,
@@ -331,6 +337,12 @@ class QualityReport:
         written.append(path)
         logger.info("wrote quarantine files to %s", folder)
         return written
+
+
+def _free_name(name: str, headers: set[str]) -> str:
+    while name in headers:
+        name = "quarantine_" + name
+    return name
 
 
 def _neutralise_text(frame: pd.DataFrame) -> pd.DataFrame:

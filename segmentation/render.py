@@ -23,6 +23,7 @@ import html
 import io
 import logging
 from collections.abc import Iterable
+from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -192,11 +193,13 @@ def embed_cjk_font(page: str) -> str:
 
 @lru_cache(maxsize=4)
 def _font_subset_base64(codepoints: frozenset[int]) -> str:
-    # Parsing the 16 MB font takes about a second, so pages with the same characters share one subset.
+    # Parsing the 16 MB font took 1-2 s on a two-core test machine, so pages with the same
+    # characters share one subset.
     font = TTFont(cjk_font_path())
     subsetter = subset.Subsetter(options=subset.Options())
     subsetter.populate(unicodes=sorted(codepoints))
-    subsetter.subset(font)
+    with _quiet_logger("fontTools.subset"):
+        subsetter.subset(font)
 
     buffer = io.BytesIO()
     # The flavor must be set on the font itself; the subsetter's option only affects its own save helper.
@@ -204,6 +207,19 @@ def _font_subset_base64(codepoints: frozenset[int]) -> str:
     font.save(buffer)
     logger.debug("embedded a %d-byte font subset with %d characters", buffer.tell(), len(codepoints))
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+@contextmanager
+def _quiet_logger(name: str):
+    # The subsetter logs every glyph list at INFO, thousands of ids per page, which would
+    # bury the run's own messages; the level is restored afterwards.
+    quieted = logging.getLogger(name)
+    level = quieted.level
+    quieted.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        quieted.setLevel(level)
 
 
 def write_report_files(record: RunRecord, *, kind: str, title: str, lang: str = DEFAULT_LANG,

@@ -210,11 +210,11 @@ def run_notebook(notebook: str | Path, output_dir: str | Path, parameters: Mappi
     return replace(record, work_dir=output_dir)
 
 
-def _typed_parameters(declared: NotebookParameters, given: Mapping[str, object], output_dir: Path,
+def _typed_parameters(declared: NotebookParameters, values: Mapping[str, object], output_dir: Path,
                       lang: str) -> dict[str, object]:
-    if OUTPUT_DIR_PARAMETER in given:
+    if OUTPUT_DIR_PARAMETER in values:
         raise ParameterError(MESSAGES("output_dir_given", lang, name=OUTPUT_DIR_PARAMETER, out=output_dir))
-    return check_parameters(declared, given, lang)
+    return check_parameters(declared, values, lang)
 
 
 def _make_staging_dir(output_dir: Path) -> Path:

@@ -257,15 +257,15 @@ def _matches_type(value: object, type_name: str) -> bool:
     return isinstance(value, str)
 
 
-def check_parameters(declared: NotebookParameters, given: Mapping[str, object],
+def check_parameters(declared: NotebookParameters, values: Mapping[str, object],
                      lang: str = DEFAULT_LANG) -> dict[str, object]:
-    """Check given parameter values against the declarations and convert them to their types.
+    """Check parameter values against the declarations and convert them to their types.
 
     Parameters
     ----------
     declared : NotebookParameters
         From :func:`read_notebook_parameters`.
-    given : mapping of str to object
+    values : mapping of str to object
         Values to pass. Text is converted to the declared type; other values
         must already have that type.
     lang : {"zh", "en"}
@@ -274,7 +274,7 @@ def check_parameters(declared: NotebookParameters, given: Mapping[str, object],
     Returns
     -------
     dict of str to object
-        The given values, typed, ready for ``papermill.execute_notebook``.
+        The values, typed, ready for ``papermill.execute_notebook``.
 
     Raises
     ------
@@ -285,7 +285,7 @@ def check_parameters(declared: NotebookParameters, given: Mapping[str, object],
     """
     problems: list[str] = []
     typed: dict[str, object] = {}
-    for name, value in given.items():
+    for name, value in values.items():
         spec = declared.specs.get(name)
         if spec is None:
             problems.append(MESSAGES("undeclared", lang, notebook=declared.notebook, name=name,

@@ -13,9 +13,10 @@ intended shares ``high_share`` and ``low_share``:
    high and low goes to mid, with a warning.
 
 Equal contributions therefore always share a tier, so real shares can differ
-from the intended ones. The fitted ``shares_`` table reports both, and a
-:class:`UserWarning` names every tier that ties moved off its quota by more
-than one customer. Shares are fractions in [0, 1].
+from the intended ones. The fitted ``shares_`` table reports both. A tier's
+quota is the customer count the rule gives when no two contributions are
+equal, and a :class:`UserWarning` names every tier whose count is more than
+one customer away from its quota. Shares are fractions in [0, 1].
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ MESSAGES = Catalog({
               "Equal contributions share a tier; adjust value.shares or accept the result.",
     },
     "off_quota_item": {
-        "zh": "{tier} 实际 {actual:.0%}（{customers} 人），目标 {intended:.0%}",
-        "en": "{tier} {actual:.0%} ({customers} customers) against {intended:.0%} requested",
+        "zh": "{tier} 实际 {actual}（{customers} 人），目标 {intended}（{quota} 人）",
+        "en": "{tier} {actual} ({customers} customers) against {intended} requested, a quota of {quota}",
     },
     "separator": {"zh": "；", "en": "; "},
     "tier_high": {"zh": "高价值", "en": "high"},
@@ -105,6 +106,16 @@ def value_contribution(features: pd.DataFrame, value: ValueConfig) -> pd.Series:
     return contribution.rename("contribution")
 
 
+def format_share(share: float) -> str:
+    """Format a share as a percentage with one decimal, dropping a ``.0`` (0.6 -> "60%", 0.6004 -> "60.0%").
+
+    A share that is not a whole percentage keeps its decimal, so "60.0%"
+    next to an intended "60%" still shows that the two differ.
+    """
+    text = f"{share:.1%}"
+    return text.replace(".0%", "%") if np.isclose(share * 100, round(share * 100), rtol=0, atol=1e-9) else text
+
+
 def _strictly_greater_and_smaller(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Count, for each value, the values strictly greater and strictly smaller."""
     _, block, block_size = np.unique(values, return_inverse=True, return_counts=True)
@@ -112,6 +123,19 @@ def _strictly_greater_and_smaller(values: np.ndarray) -> tuple[np.ndarray, np.nd
     greater = len(values) - through[block]
     smaller = (through - block_size)[block]
     return greater, smaller
+
+
+def _tie_free_counts(n: int, shares: Mapping[str, float]) -> dict[str, int]:
+    """Return the customer count of each tier that the rule gives ``n`` distinct positive contributions.
+
+    Rank ``i`` (0 for the smallest) has ``n - 1 - i`` contributions strictly
+    greater and ``i`` strictly smaller, so the rule of :meth:`ValueTierer._assign`
+    reduces to comparisons of ranks. This is the quota that ties are measured against.
+    """
+    rank = np.arange(n)
+    high = (n - 1 - rank) < shares["high"] * n - _COUNT_SLACK
+    low = rank < shares["low"] * n - _COUNT_SLACK
+    return {"high": int((high & ~low).sum()), "mid": int((high == low).sum()), "low": int((low & ~high).sum())}
 
 
 class ValueTierer(TransformerMixin, BaseEstimator):
@@ -139,8 +163,10 @@ class ValueTierer(TransformerMixin, BaseEstimator):
     shares_ : DataFrame
         Columns ``tier``, ``intended``, ``actual`` (fractions) and
         ``customers`` (count), one row per tier in the order high, mid, low.
+    quota_ : dict of str to int
+        Customer count of each tier when no two contributions are equal.
     off_quota_ : list of str
-        Tiers whose customer count is more than one away from ``share * n``.
+        Tiers whose customer count is more than one away from ``quota_``.
     n_features_in_ : int
         Always 1.
 
@@ -179,7 +205,9 @@ class ValueTierer(TransformerMixin, BaseEstimator):
         self.high_cut_ = float(values[tiers == "high"].min()) if (tiers == "high").any() else np.inf
         self.low_cut_ = float(max(values[tiers == "low"].max(), 0.0)) if (tiers == "low").any() else 0.0
         self.shares_ = self._share_table(tiers, shares)
-        self.off_quota_ = self._off_quota(shares, len(values))
+        self.quota_ = _tie_free_counts(len(values), shares)
+        counts = dict(zip(VALUE_TIERS, self.shares_["customers"].tolist()))
+        self.off_quota_ = [tier for tier in VALUE_TIERS if abs(counts[tier] - self.quota_[tier]) > 1]
 
         self._warn_ties(values, both)
         return self
@@ -259,20 +287,17 @@ class ValueTierer(TransformerMixin, BaseEstimator):
             "customers": counts,
         })
 
-    def _off_quota(self, shares: Mapping[str, float], n: int) -> list[str]:
-        table = self.shares_.set_index("tier", drop=False)
-        return [tier for tier in VALUE_TIERS
-                if abs(table.loc[tier, "customers"] - shares[tier] * n) > 1 + _COUNT_SLACK]
-
     def _warn_ties(self, values: np.ndarray, both: np.ndarray) -> None:
         if both.any():
             message = MESSAGES("both_tiers", self.lang, count=int(both.sum()), value=float(values[both][0]))
             warnings.warn(message, UserWarning, stacklevel=3)
         if self.off_quota_:
             table = self.shares_.set_index("tier", drop=False)
-            details = MESSAGES("separator", self.lang).join(
-                MESSAGES("off_quota_item", self.lang, tier=MESSAGES(f"tier_{tier}", self.lang), actual=table.loc[tier, "actual"],
-                         customers=int(table.loc[tier, "customers"]), intended=table.loc[tier, "intended"])
-                for tier in self.off_quota_
-            )
+            items = []
+            for tier in self.off_quota_:
+                row = table.loc[tier]
+                items.append(MESSAGES("off_quota_item", self.lang, tier=MESSAGES(f"tier_{tier}", self.lang),
+                                      actual=format_share(row["actual"]), customers=int(row["customers"]),
+                                      intended=format_share(row["intended"]), quota=self.quota_[tier]))
+            details = MESSAGES("separator", self.lang).join(items)
             warnings.warn(MESSAGES("off_quota", self.lang, details=details), UserWarning, stacklevel=3)

@@ -72,9 +72,9 @@ def test_case_cli_exits_with_usage_status(tmp_path, capsys, notebook, parameter,
 
 def test_case_values_keep_declared_types():
     declared = read_notebook_parameters(NOTEBOOKS / "good.ipynb")
-    given = {"customer_id": "00123", "month": "202404", "tag": "nan", "flag": "yes", "quarter": "2024Q2"}
+    text_values = {"customer_id": "00123", "month": "202404", "tag": "nan", "flag": "yes", "quarter": "2024Q2"}
 
-    typed = check_parameters(declared, given)
+    typed = check_parameters(declared, text_values)
 
     assert typed == {"customer_id": "00123", "month": 202404, "tag": "nan", "flag": True, "quarter": "2024Q2"}
     assert type(typed["month"]) is int

@@ -4,8 +4,8 @@ Six customers spent nothing and four spent 120, 380, 950 and 5200. With the
 intended shares 10% / 60% / 30%, quantile cut points fall on the same value.
 The expected result is written out by hand. There is no exception, and equal
 contributions share a tier. The real shares 10% / 30% / 60% are reported next
-to the intended ones, with a warning about the low tier. Shuffling rows
-changes nothing.
+to the intended ones, with a warning about the low tier that gives its 6
+customers against a quota of 3. Shuffling rows changes nothing.
 """
 
 from __future__ import annotations
@@ -60,11 +60,12 @@ def test_real_and_intended_shares_reported():
         tierer = ValueTierer().fit(CONTRIBUTION)
 
     pd.testing.assert_frame_equal(tierer.shares_, EXPECTED_SHARES)
+    assert tierer.quota_ == {"high": 1, "mid": 6, "low": 3}
     assert tierer.off_quota_ == ["mid", "low"]
 
 
 def test_warning_names_low_tier_observed_and_requested():
-    with pytest.warns(UserWarning, match=r"low 60% \(6 customers\) against 30% requested"):
+    with pytest.warns(UserWarning, match=r"low 60% \(6 customers\) against 30% requested, a quota of 3"):
         ValueTierer(lang="en").fit(CONTRIBUTION)
 
 
@@ -86,10 +87,10 @@ def test_case_through_classify():
         "amount": spenders["contribution"].to_numpy(),
     })
 
-    with pytest.warns(UserWarning, match="low 60%"):
+    with pytest.warns(UserWarning, match=r"low 60% \(6 customers\)"):
         result = classify(Tables(customers, orders), as_of="2024-06-30", lang="en")
 
     labels = result.labels.set_index("customer_id")["value_tier"]
     assert {tier: sorted(labels.index[labels == tier]) for tier in ("high", "mid", "low")} == EXPECTED_TIERS
     pd.testing.assert_frame_equal(result.value_shares, EXPECTED_SHARES)
-    assert any("low value 60% (intended 30%)" in note for note in result.notes)
+    assert any("low value 60%, 6 customers (intended 30%, a quota of 3)" in note for note in result.notes)

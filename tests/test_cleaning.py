@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import textwrap
 from pathlib import Path
@@ -12,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segmentation.config import load_config
+from segmentation.errors import DataValidationError
 from segmentation.loading import load_source
+from segmentation.overrides import check_loaded_overrides
 
 TZ = "Asia/Shanghai"
 NOW = pd.Timestamp("2024-07-01 00:00", tz=TZ)
@@ -201,6 +204,121 @@ def test_write_quarantine(linked_folder, tmp_path_factory):
     assert list(quarantined.columns) == ["file", "line", "reason", "customer_id", "name", "status", "registered_at"]
     assert quarantined["reason"].tolist() == ["test_account", "churned_customer", "duplicate_id"]
     assert len(pd.read_csv(folder / "problems.csv", encoding="utf-8-sig")) == 7
+
+
+@pytest.fixture
+def formula_folder(tmp_path):
+    write(tmp_path / "customers.csv", """
+        customer_id,name,status
+        c1,Ann,active
+        c2,"=HYPERLINK(""x"")",test
+    """)
+    write(tmp_path / "orders.csv", """
+        order_id,customer_id,order_date,amount,product
+        1,c1,2024-05-01,10,A
+        2,c1,2024-05-01,-5.00,=1+1
+        3,c1,=NOW(),@SUM(A1),+cmd
+    """)
+    return tmp_path
+
+
+def test_quarantine_neutralises_formulas(formula_folder, tmp_path_factory):
+    config = load_config(overrides={"cleaning": {"net_refunds": False}})
+    tables = load_source(formula_folder, config, now=NOW)
+    folder = tmp_path_factory.mktemp("quarantine")
+
+    tables.quality.write_quarantine(folder)
+
+    customers = pd.read_csv(folder / "customers.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    orders = pd.read_csv(folder / "orders.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert customers["name"].tolist() == ["'=HYPERLINK(\"x\")"]
+    assert orders[["line", "reason", "order_date", "amount", "product"]].to_dict("list") == {
+        "line": ["3", "4"], "reason": ["refund", "bad_date"], "order_date": ["2024-05-01", "'=NOW()"],
+        "amount": ["-5.00", "'@SUM(A1)"], "product": ["'=1+1", "'+cmd"],
+    }
+
+
+def test_quarantine_problems_neutralised(formula_folder, tmp_path_factory):
+    tables = load_source(formula_folder, lang="en", now=NOW)
+    folder = tmp_path_factory.mktemp("quarantine")
+
+    tables.quality.write_quarantine(folder)
+
+    problems = pd.read_csv(folder / "problems.csv", encoding="utf-8-sig", dtype=str)
+    assert problems[["kind", "row", "value"]].values.tolist() == [["bad_date", "4", "'=NOW()"]]
+    assert problems["message"].str.contains("'=NOW()' is not a readable date-time", regex=False).all()
+
+
+def test_quarantine_warns_of_personal_data(formula_folder, tmp_path_factory, caplog):
+    tables = load_source(formula_folder, lang="en", now=NOW)
+    folder = tmp_path_factory.mktemp("quarantine")
+
+    with caplog.at_level(logging.WARNING, logger="segmentation.quality"):
+        tables.quality.write_quarantine(folder)
+
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert f"the quarantine files in {folder} keep the source text" in warnings[0]
+    assert "personal data (name, phone, e-mail)" in warnings[0]
+
+
+@pytest.fixture
+def overrides_folder(tmp_path):
+    write(tmp_path / "customers.csv", "customer_id,status\nc1,active\nc2,churned\n")
+    write(tmp_path / "orders.csv", """
+        order_id,customer_id,order_date,amount
+        1,c1,2024-05-01,10
+        2,c9,2024-05-01,10
+    """)
+    write(tmp_path / "overrides.csv", """
+        customer_id,label,reason,approved_by,requested_at,decided_at
+        c1,vip,r,A,2024-06-01 09:00,2024-06-01 10:00
+        c9,vip,r,A,2024-06-01 09:00,2024-06-01 10:00
+        c1,vip,r,A,2024-06-01 09:00,tomorrow
+        c2,vip,r,A,2024-06-01 09:00,2024-06-01 10:00
+    """)
+    return tmp_path
+
+
+def test_unknown_customer_keeps_overrides(overrides_folder):
+    tables = load_source(overrides_folder, now=NOW)
+
+    assert reasons(tables, "orders") == [(3, "unknown_customer")]
+    assert tables.overrides["customer_id"].tolist() == ["c1", "c9"]
+    assert tables.overrides["source_row"].tolist() == [2, 3]
+    aside = tables.quality.set_aside_frame("overrides")
+    assert aside[["line", "quarantine_reason", "reason"]].values.tolist() == [
+        [4, "bad_date", "r"], [5, "churned_customer", "r"]]
+
+
+def test_quarantine_of_overrides_keeps_reason_column(overrides_folder, tmp_path_factory):
+    tables = load_source(overrides_folder, now=NOW)
+    folder = tmp_path_factory.mktemp("quarantine")
+
+    tables.quality.write_quarantine(folder)
+
+    quarantined = pd.read_csv(folder / "overrides.csv", encoding="utf-8-sig", dtype=str)
+    assert list(quarantined.columns) == ["file", "line", "quarantine_reason", "customer_id", "label", "reason",
+                                         "approved_by", "requested_at", "decided_at"]
+    assert quarantined["decided_at"].tolist() == ["tomorrow", "2024-06-01 10:00"]
+
+
+def test_override_with_bad_date_reported(overrides_folder):
+    tables = load_source(overrides_folder, lang="en", now=NOW)
+
+    problems = [(problem.table, problem.kind, problem.row, problem.value) for problem in tables.quality.problems]
+    assert problems == [("overrides", "bad_date", 4, "tomorrow")]
+
+
+def test_loaded_overrides_rejected_by_check(overrides_folder):
+    config = load_config()
+    tables = load_source(overrides_folder, config, lang="en", now=NOW)
+
+    with pytest.raises(DataValidationError, match=r"line 3: customer 'c9' is not among the classified") as caught:
+        check_loaded_overrides(tables, config, "en")
+
+    assert [(problem.row, problem.kind) for problem in caught.value.problems] == [
+        (3, "unknown_customer"), (4, "bad_date")]
 
 
 ROW = st.tuples(

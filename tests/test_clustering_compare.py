@@ -166,3 +166,17 @@ def test_dimension_alignment_per_tier():
     assert list(alignment.index) == ["value", "activity"]
     assert alignment.loc["value", "ami"] == pytest.approx(1.0)
     assert alignment.loc["activity", "ari"] < 0.0
+
+
+def test_pair_without_the_label_falls_back_to_majority():
+    # One to one, cluster 2 gets "vip" although 3 of its 1,367 customers carry it
+    # (0.2% against 10% overall), so it goes to its majority label instead.
+    table = pd.DataFrame({"vip": [435, 0, 3], "regular": [1540, 0, 1083], "to_activate": [11, 882, 281]},
+                         index=[0, 1, 2])
+
+    matching = match_clusters(table)
+    purity = label_purity(table, matching)
+
+    assert matching.to_dict() == {0: "regular", 1: "to_activate", 2: "regular"}
+    assert purity.loc["vip", "clusters"] == ""
+    assert purity.loc["regular", "clusters"] == "0, 2"

@@ -32,11 +32,11 @@ def test_localise_columns_rounds_and_renames():
     frame = pd.DataFrame({"silhouette": [0.123456], "bic": [-1234.5678], "other": [1.23456]},
                          index=pd.Index(["kmeans"], name="algorithm"))
 
-    shown = localise_columns(frame, "en")
+    display = localise_columns(frame, "en")
 
-    assert list(shown.columns) == ["silhouette", "BIC", "other"]
-    assert shown.index.name == "algorithm"
-    assert shown.iloc[0].tolist() == [0.123, -1234.6, 1.235]
+    assert list(display.columns) == ["silhouette", "BIC", "other"]
+    assert display.index.name == "algorithm"
+    assert display.iloc[0].tolist() == [0.123, -1234.6, 1.235]
     assert localise_columns(frame, "zh").index.name == "算法"
 
 
@@ -79,20 +79,20 @@ def test_display_disagreements_uses_label_names():
     table = pd.DataFrame({"rule_label": ["vip"], "cluster": [1], "cluster_label": ["regular"], "confidence": [0.87654]},
                          index=pd.Index(["C9"], name="customer_id"))
 
-    shown = display_disagreements(table, {"vip": "VIP重点维护客户", "regular": "常规服务客户"})
+    display = display_disagreements(table, {"vip": "VIP重点维护客户", "regular": "常规服务客户"})
 
-    assert shown.to_dict("records") == [{"规则标签": "VIP重点维护客户", "簇": 1, "簇对应的标签": "常规服务客户",
+    assert display.to_dict("records") == [{"规则标签": "VIP重点维护客户", "簇": 1, "簇对应的标签": "常规服务客户",
                                          "置信度": 0.877}]
-    assert shown.index.name == "客户ID"
+    assert display.index.name == "客户ID"
 
 
 def test_display_profiles_names_features():
     profile = pd.DataFrame({"size": [2], "share": [0.5], "spend": [1234.5678]}, index=pd.Index([0], name="cluster"))
 
-    shown = display_profiles(profile, "zh")
+    display = display_profiles(profile, "zh")
 
-    assert list(shown.columns) == ["客户数", "占比", "消费金额"]
-    assert shown.iloc[0].tolist() == [2, 0.5, 1234.57]
+    assert list(display.columns) == ["客户数", "占比", "消费金额"]
+    assert display.iloc[0].tolist() == [2, 0.5, 1234.57]
 
 
 def test_latent_truth_reads_sample_folder(tmp_path):

@@ -131,6 +131,77 @@ def test_order_columns_hand_computed(config):
     pd.testing.assert_frame_equal(features[expected.columns], expected)
 
 
+def order_lines(rows: list[tuple]) -> pd.DataFrame:
+    """Rows of (order_id, customer_id, order_date, amount, status); an order_id of None is missing."""
+    return pd.DataFrame({
+        "order_id": pd.array([row[0] for row in rows], dtype="str"),
+        "customer_id": pd.array([row[1] for row in rows], dtype="str"),
+        "order_date": stamps(*[row[2] for row in rows]),
+        "amount": [float(row[3]) for row in rows],
+        "status": pd.array([row[4] for row in rows], dtype="str"),
+    })
+
+
+INVOICE_LINES = [
+    ("I1", "C1", "2024-03-01T10:00", 10, "paid"),
+    ("I1", "C1", "2024-03-01T10:00", 20, "paid"),
+    ("I1", "C1", "2024-03-01T10:00", 30, "paid"),
+    ("I2", "C1", "2024-04-01T10:00", 50, "paid"),
+    ("C3", "C1", "2024-04-02T10:00", -20, "refunded"),
+    ("I3", "C2", "2024-05-01T10:00", 40, "paid"),
+    ("I3", "C2", "2024-05-01T10:00", 5, "cancelled"),
+    ("I4", "C2", "2023-05-01T10:00", 70, "paid"),
+]
+
+
+def test_invoice_with_three_lines_is_one_order(config):
+    tables = Tables(customers("C1", "C2", "C3"), order_lines(INVOICE_LINES))
+
+    features = build_features(tables, AS_OF, "6M", config)
+
+    expected = pd.DataFrame({
+        "spend": [90.0, 40.0, 0.0],
+        "order_count": [2, 1, 0],
+        "avg_order_value": [45.0, 40.0, np.nan],
+        "max_order_amount": [60.0, 40.0, np.nan],
+        "repeat_purchase": [True, False, False],
+        "orders_per_month": [2 / 6, 1 / 6, 0.0],
+    }, index=pd.Index(["C1", "C2", "C3"], dtype="str", name="customer_id"))
+    pd.testing.assert_frame_equal(features[expected.columns], expected)
+
+
+def test_categorical_order_ids_count_the_same(config):
+    lines = order_lines(INVOICE_LINES)
+    as_category = lines.assign(order_id=lines["order_id"].astype("category"))
+
+    features = build_features(Tables(customers("C1", "C2", "C3"), as_category), AS_OF, "6M", config)
+
+    pd.testing.assert_frame_equal(features, build_features(Tables(customers("C1", "C2", "C3"), lines),
+                                                           AS_OF, "6M", config))
+
+
+@pytest.mark.parametrize(("rows", "counts", "largest"), [
+    ([("I1", "C1", "2024-03-01", 10, "paid"), ("I1", "C2", "2024-03-01", 25, "paid")], [1, 1], [10.0, 25.0]),
+    ([(None, "C1", "2024-03-01", 10, "paid"), (None, "C1", "2024-03-02", 15, "paid")], [2, 0], [15.0, np.nan]),
+    ([("I1", "C1", "2023-12-31T23:00", 10, "paid"), ("I1", "C1", "2024-01-01T01:00", 15, "paid")], [1, 0],
+     [15.0, np.nan]),
+], ids=["id-shared-by-two-customers", "missing-id-is-own-order", "lines-split-by-window-start"])
+def test_order_grouping_edge_cases(rows, counts, largest, config):
+    features = build_features(Tables(customers("C1", "C2"), order_lines(rows)), AS_OF, "6M", config)
+
+    assert features["order_count"].tolist() == counts
+    np.testing.assert_array_equal(features["max_order_amount"].to_numpy(), largest)
+
+
+def test_order_lines_without_order_id_column(config):
+    lines = order_lines(INVOICE_LINES).drop(columns="order_id")
+
+    features = build_features(Tables(customers("C1", "C2"), lines), AS_OF, "6M", config)
+
+    assert features["order_count"].tolist() == [4, 1]
+    assert features["max_order_amount"].tolist() == [50.0, 40.0]
+
+
 def test_contact_columns_hand_computed(config):
     tables = Tables(
         customers("C1", "C2"),

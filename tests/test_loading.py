@@ -450,3 +450,93 @@ def test_source_file_lists_must_be_lists(tmp_path):
     assert len(messages) == 2
     assert "na_values must be a list" in messages[0]
     assert "tables.orders.widths must be a list (for widths, of positive whole numbers), got [3, 'a']" in messages[1]
+
+
+def pseudonym_source(folder: Path, salt: str = "s1") -> Path:
+    folder.mkdir(exist_ok=True)
+    write(folder / "t.csv", """
+        Ticket ID,Customer Name,Customer Email,First Response Time
+        1,Ann Lee,ann@example.com,2023-06-01 12:00:00
+        2,Ann Lee,ann@example.com,2023-06-01 13:00:00
+        3,Bo Wu,bo@example.com,2023-06-01 14:00:00
+    """)
+    return write(folder / "t.yaml", f"""
+        pseudonym_salt: "{salt}"
+        tables:
+          tickets:
+            file: t.csv
+            columns: {{ticket_id: Ticket ID, customer_id: Customer Email, created_at: First Response Time}}
+            pseudonymise: [customer_id]
+          customers:
+            derive_from: tickets
+            pseudonymise: [customer_id]
+            columns: {{name: Customer Name, email: Customer Email}}
+    """)
+
+
+def test_pseudonymised_customer_id_links_tables(tmp_path):
+    tables = load_source(pseudonym_source(tmp_path / "data"))
+
+    assert tables.tickets["customer_id"].tolist() == ["P-265c8a70e452", "P-265c8a70e452", "P-8804f4793c1c"]
+    assert tables.customers[["customer_id", "name", "email"]].to_dict("list") == {
+        "customer_id": ["P-265c8a70e452", "P-8804f4793c1c"], "name": ["Ann Lee", "Bo Wu"],
+        "email": ["ann@example.com", "bo@example.com"],
+    }
+
+
+def test_pseudonyms_stable_per_salt(tmp_path):
+    first = load_source(pseudonym_source(tmp_path / "first"))
+    again = load_source(pseudonym_source(tmp_path / "again"))
+    other = load_source(pseudonym_source(tmp_path / "other", salt="s2"))
+
+    assert first.tickets["customer_id"].tolist() == again.tickets["customer_id"].tolist()
+    assert other.tickets["customer_id"].tolist() == ["P-48419bc1a2da", "P-48419bc1a2da", "P-3b420ebfde18"]
+
+
+def test_pseudonymise_needs_salt_and_all_linked_tables(tmp_path):
+    write(tmp_path / "o.csv", "order_id,customer_id,order_date,amount\n1,a@example.com,2024-01-01,5\n")
+    source = write(tmp_path / "s.yaml", """
+        tables:
+          orders:
+            file: o.csv
+            pseudonymise: [customer_id, order_date, region]
+          customers:
+            derive_from: orders
+    """)
+
+    with pytest.raises(DataValidationError) as caught:
+        load_source(source, lang="en")
+
+    messages = {problem.kind: problem.message for problem in caught.value.problems}
+    assert len(caught.value.problems) == 4
+    assert sorted(messages) == ["needs_salt", "not_id_column", "partial_pseudonyms", "unknown_column"]
+    assert "table orders has no canonical column 'region' (in pseudonymise)" in messages["unknown_column"]
+    assert "tables.orders.pseudonymise may list id columns only (order_id, customer_id), not 'order_date'" \
+        in messages["not_id_column"]
+    assert "table(s) orders pseudonymise customer_id but customers do not" in messages["partial_pseudonyms"]
+    assert "table(s) orders use pseudonymise, which needs a top-level pseudonym_salt" in messages["needs_salt"]
+
+
+def test_pseudonym_salt_must_be_text(tmp_path):
+    source = pseudonym_source(tmp_path / "data")
+    source.write_text(source.read_text("utf-8").replace('pseudonym_salt: "s1"', "pseudonym_salt: 42"), "utf-8")
+
+    with pytest.raises(DataValidationError, match="pseudonym_salt must be a non-empty text \\(quote it\\), got 42"):
+        load_source(source, lang="en")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param("pseudonym_salt:", "pseudonym_seed:", "unknown key 'pseudonym_seed' in the top level",
+                     id="top-level"),
+        pytest.param("    pseudonymise: [customer_id]\n  customers", "    pseudonymize: [customer_id]\n  customers",
+                     "unknown key 'pseudonymize' in tables.tickets", id="table"),
+    ],
+)
+def test_misspelt_pseudonym_keys_rejected(tmp_path, old, new, expected):
+    source = pseudonym_source(tmp_path / "data")
+    source.write_text(source.read_text("utf-8").replace(old, new), "utf-8")
+
+    with pytest.raises(DataValidationError, match=expected):
+        load_source(source, lang="en")

@@ -57,8 +57,8 @@ def _kernel_name() -> str:
 def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **parameters: object) -> nbformat.NotebookNode:
     import papermill
 
-    # On a shared two-core machine, OpenMP threads of k-means wait on each other and
-    # the run takes several times longer; one thread gives the same numbers.
+    # On a shared two-core machine, OpenMP threads of k-means wait on each other,
+    # so the run takes several times longer. One thread gives the same numbers.
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     output = tmp_path / "01_out.ipynb"
     papermill.execute_notebook(str(NOTEBOOK), str(output), parameters=parameters, cwd=str(ROOT),

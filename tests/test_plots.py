@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import matplotlib as mpl
 import pandas as pd
@@ -140,3 +141,16 @@ def test_save_figure_error_in_english(tmp_path):
 
     with pytest.raises(MissingGlyphError, match="missing from the font: 值"):
         plots.save_figure(fig, tmp_path / "boxes.png", lang="en")
+
+
+def test_pin_cjk_font_covers_plain_matplotlib_text(tmp_path):
+    fig, ax = plt.subplots()
+    ax.set_title("客户价值分层")
+    ax.bar(["高", "低"], [1, -1])
+
+    plots.pin_cjk_font(fig)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(tmp_path / "plain.png")
+    assert [str(warning.message) for warning in caught if "missing from" in str(warning.message)] == []

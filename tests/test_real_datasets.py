@@ -101,6 +101,20 @@ def test_support_tickets_counts():
     assert sorted(tables.customers.columns[tables.customers.notna().any()]) == ["customer_id", "email", "name"]
 
 
+def test_support_tickets_ids_are_pseudonyms():
+    tables = load_source(SOURCES / "support_tickets.yaml")
+
+    tickets, customers = tables.tickets, tables.customers
+    assert not tickets["customer_id"].str.contains("@", regex=False).any()
+    assert not customers["customer_id"].str.contains("@", regex=False).any()
+    assert tickets["customer_id"].str.fullmatch(r"P-[0-9a-f]{12}").all()
+    assert tickets["customer_id"].isin(customers["customer_id"]).all()
+    assert customers["email"].str.contains("@", regex=False).all()
+    # f42a1ee595df: the first 12 hex digits of SHA-256 of "kaggle-support-tickets" + the first e-mail.
+    first = customers.iloc[0]
+    assert (first["customer_id"], first["email"]) == ("P-f42a1ee595df", "carrollallison@example.com")
+
+
 def test_support_ticket_lines_match_csv_module():
     path = DATA / "support_tickets_kaggle" / "customer_support_tickets.csv"
     with path.open(encoding="utf-8", newline="") as handle:

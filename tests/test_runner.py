@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -10,7 +11,7 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
 from segmentation import runner
-from segmentation.cli import EXIT_OK, EXIT_RUN_FAILED, main
+from segmentation.cli import EXIT_DATA, EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, main
 from segmentation.errors import ParameterError
 from segmentation.runner import NotebookRunError, find_notebook, project_kernel_name, run_notebook
 from segmentation.runner_failure import _source_cell_index, failed_dir_for
@@ -278,3 +279,26 @@ def test_cli_run_success_writes_manifest(tmp_path, capsys):
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["kind"] == "notebook"
     assert manifest["parameters"] == {"lang": "zh", "output_dir": str(tmp_path / "out")}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "status", "message"),
+    [
+        (["--quarter", "2024-06", "{data}"], EXIT_USAGE, "quarter '2024-06' is invalid"),
+        (["--quarter", "2024Q2", "{missing}"], EXIT_DATA, "missing-source"),
+        (["--quarter", "2024Q2", "--config", "{missing}.yaml", "{data}"], EXIT_USAGE,
+         "configuration file .*missing-source.yaml not found"),
+    ],
+    ids=["bad-quarter", "missing-source", "missing-config"],
+)
+def test_report_checks_before_running(tmp_path, capsys, arguments, status, message):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "orders.csv").write_text("order_id,customer_id,order_date,amount\n", encoding="utf-8")
+    filled = [argument.format(data=data, missing=tmp_path / "missing-source") for argument in arguments]
+
+    returned = main(["--lang", "en", "--quiet", "report", "quarterly", *filled, "--out", str(tmp_path / "reports")])
+
+    assert returned == status
+    assert re.search(message, capsys.readouterr().err)
+    assert not (tmp_path / "reports").exists()

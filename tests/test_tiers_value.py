@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sklearn.pipeline import Pipeline
 
 from segmentation.config import ValueConfig
-from segmentation.tiers_value import ValueTierer, value_contribution
+from segmentation.tiers_value import ValueTierer, format_share, value_contribution
 
 
 def tiers_of(values, **params) -> list[str]:
@@ -38,7 +38,7 @@ def test_quota_rule_table(values, expected):
 
 
 def test_all_zero_spend_warns_low_over_quota():
-    with pytest.warns(UserWarning, match=r"low 100% \(10 customers\) against 30% requested"):
+    with pytest.warns(UserWarning, match=r"low 100% \(10 customers\) against 30% requested, a quota of 3"):
         ValueTierer(lang="en").fit(np.zeros((10, 1)))
 
 
@@ -48,7 +48,7 @@ def test_tie_block_in_both_tiers_is_mid():
 
     messages = [str(warning.message) for warning in record]
     assert "4 customers with the same contribution (7) qualify for both high and low" in messages[0]
-    assert "mid 100% (4 customers) against 60% requested" in messages[1]
+    assert "mid 100% (4 customers) against 60% requested, a quota of 1" in messages[1]
 
 
 def test_one_customer_over_quota_does_not_warn():
@@ -60,6 +60,44 @@ def test_one_customer_over_quota_does_not_warn():
 
     assert tierer.off_quota_ == []
     assert tierer.shares_["customers"].tolist() == [2, 5, 3]
+
+
+@pytest.mark.parametrize(("n", "shares", "quota"), [
+    (10, {"high": 0.1, "mid": 0.6, "low": 0.3}, {"high": 1, "mid": 6, "low": 3}),
+    (20, {"high": 0.1, "mid": 0.6, "low": 0.3}, {"high": 2, "mid": 12, "low": 6}),
+    (4372, {"high": 0.1, "mid": 0.6, "low": 0.3}, {"high": 438, "mid": 2622, "low": 1312}),
+    (15, {"high": 0.15, "mid": 0.5, "low": 0.35}, {"high": 3, "mid": 6, "low": 6}),
+], ids=["ten", "twenty-exact", "rounded-up-high-and-low", "mid-1.5-below-share"])
+def test_distinct_values_stay_on_quota(n, shares, quota):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        tierer = ValueTierer(shares=shares).fit(np.arange(1, n + 1, dtype=float)[:, None])
+
+    assert tierer.quota_ == quota
+    assert tierer.shares_["customers"].tolist() == [quota["high"], quota["mid"], quota["low"]]
+    assert tierer.off_quota_ == []
+
+
+@pytest.mark.parametrize(("share", "text"), [
+    (0.6, "60%"), (0.0, "0%"), (1.0, "100%"), (0.6004, "60.0%"), (0.59995, "60.0%"), (0.123, "12.3%"),
+], ids=["whole", "zero", "one", "just-above-whole", "just-below-whole", "tenth"])
+def test_format_share(share, text):
+    assert format_share(share) == text
+
+
+def test_warning_visible_when_whole_percentages_agree():
+    # Four equal values at ranks 298-301 straddle the low cut of 1000 customers,
+    # so low gets 302 and mid 598. Whole percentages would print 30% and 60% for both.
+    values = np.arange(1, 1001, dtype=float)
+    values[298:302] = values[298]
+
+    with pytest.warns(UserWarning) as record:
+        tierer = ValueTierer(lang="en").fit(values[:, None])
+
+    message = str(record[0].message)
+    assert tierer.off_quota_ == ["mid", "low"]
+    assert "mid 59.8% (598 customers) against 60% requested, a quota of 600" in message
+    assert "low 30.2% (302 customers) against 30% requested, a quota of 300" in message
 
 
 def test_cut_points_and_new_data():
@@ -130,7 +168,7 @@ def test_fit_rejects_bad_input(params, values, message):
 
 
 def test_warning_in_chinese_by_default():
-    with pytest.warns(UserWarning, match="低价值 实际 100%"):
+    with pytest.warns(UserWarning, match="低价值 实际 100%（10 人），目标 30%（3 人）"):
         ValueTierer().fit(np.zeros((10, 1)))
 
 
