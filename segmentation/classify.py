@@ -8,9 +8,9 @@ Conventions that hold for the whole file:
 * A dimension the data cannot support is stated in ``Classification.notes``
   (in the requested language) and never guessed silently: without orders the
   value tier is ``unavailable`` and the rule table uses ``mid`` instead.
-* A customer registered after ``as_of`` does not exist yet at that time and
-  is left out of features and labels, so it cannot shift the value tiers of
-  others; ``notes`` gives the count. A customer without ``registered_at`` stays.
+* A customer registered after ``as_of`` does not exist yet at that time, so
+  it is left out of features and labels and cannot shift the value tiers of
+  others. ``notes`` gives the count. A customer without ``registered_at`` stays.
 * ``labels`` has one row per customer, sorted by ``customer_id``, with the
   columns of :data:`LABEL_COLUMNS` followed by ``rule_label`` and
   ``override_decided_at``, which ``apply_overrides`` adds.

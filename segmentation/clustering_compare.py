@@ -91,8 +91,8 @@ def match_clusters(contingency: pd.DataFrame) -> pd.Series:
     """Match each cluster to a label, one to one first, then leftovers to their majority label.
 
     A one-to-one pair is dropped when the label's share inside the cluster
-    is below its share among all customers (the cluster does not favour
-    that label); the cluster then goes to its majority label.
+    is below its share among all customers, because such a cluster does not
+    favour the label. The cluster then goes to its majority label.
 
     Parameters
     ----------

@@ -137,8 +137,8 @@ class CustomerClustering(ClusterMixin, BaseEstimator):
     covariance_type : str, default "diag"
         Covariance of the mixture components. Customers without orders or
         contacts sit on exact zeros and fill values, and full-covariance
-        components collapse onto those point masses; diagonal ones do not
-        and fit many times faster.
+        components collapse onto those point masses. Diagonal ones do not
+        collapse, and they fit many times faster.
     lang : {"zh", "en"}, default "zh"
         Language of warnings and notes.
 

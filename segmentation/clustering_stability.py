@@ -76,8 +76,8 @@ def best_jaccard(reference: np.ndarray, refit: np.ndarray) -> dict[int, float]:
 
 def _one_round(model: CustomerClustering, X: pd.DataFrame, reference: np.ndarray,
                rng: np.random.Generator, draw_size: int) -> dict[int, float]:
-    # NOTE: repeated draws stack identical customers, which HDBSCAN reads as dense regions;
-    # its stability may be read too high, and drawing without replacement would avoid that.
+    # NOTE: repeated draws stack identical customers, which HDBSCAN reads as dense regions,
+    # so its stability may come out too high. Drawing without replacement would avoid that.
     drawn = rng.integers(0, len(X), size=draw_size)
     refit = clone(model).set_params(random_state=int(rng.integers(0, 2**31 - 1)))
     with warnings.catch_warnings():

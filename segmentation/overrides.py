@@ -235,8 +235,8 @@ def override_problems(frame: pd.DataFrame, customer_ids: pd.Series | list[str], 
                       file: str | None = None, lang: str = "zh") -> list[Problem]:
     """Return the problems of every row of a normalised override frame; see :func:`validate_overrides`.
 
-    The checks run on whole columns, because the customer list can hold
-    millions of ids; only the rows with a problem are visited one by one.
+    The checks run on whole columns because the customer list can hold
+    millions of ids. Only the rows with a problem are visited one by one.
     """
     customers = frame["customer_id"]
     # customer_codes uses Arrow's hash lookup, because Series.isin on pandas 3.1 string data is

@@ -11,6 +11,7 @@ import pytest
 
 from segmentation.classify import LABEL_COLUMNS, Classification, classify, default_as_of
 from segmentation.config import load_config
+from segmentation.errors import DataValidationError
 from segmentation.schema import Tables
 from segmentation.tiers import tier_counts
 
@@ -260,6 +261,60 @@ def test_overrides_applied(where, result):
     assert row["first_response_minutes"] == 15.0
     pd.testing.assert_frame_equal(again.labels[again.labels["customer_id"] != "C001"].drop(columns="label"),
                                   result.labels[result.labels["customer_id"] != "C001"].drop(columns="label"))
+
+
+@pytest.mark.parametrize(("where", "files", "message"), [
+    ("tables", {}, r"overrides row 1: customer 'C999' is not among the classified customers"),
+    ("tables", {"overrides": ["data/overrides.csv"]},
+     r"overrides file data/overrides\.csv, line 1: customer 'C999'"),
+    ("argument", {"overrides": ["data/overrides.csv"]}, r"overrides row 1: customer 'C999'"),
+], ids=["tables", "tables-with-file", "argument"])
+def test_override_for_unknown_customer_rejected(where, files, message):
+    overrides = make_overrides("C999", "vip")
+    tables = Tables(CUSTOMERS, ORDERS, TICKETS, overrides=overrides if where == "tables" else None, files=files)
+
+    with pytest.raises(DataValidationError, match=message):
+        run(tables, as_of="2024-06-30", overrides=overrides if where == "argument" else None, lang="en")
+
+
+def customers_registered(dates: dict[str, str | None]) -> pd.DataFrame:
+    """CUSTOMERS plus the given ids, with ``registered_at`` from ``dates`` (NaT for the others)."""
+    ids = IDS + [customer for customer in dates if customer not in IDS]
+    registered = [dates.get(customer) for customer in ids]
+    return pd.DataFrame({"customer_id": pd.array(ids, dtype="str"),
+                         "registered_at": pd.Series(pd.to_datetime(registered), dtype="datetime64[ns]")
+                         .dt.tz_localize(ZONE)})
+
+
+def test_customers_registered_later_left_out(result):
+    # Eleven customers would make the high tier two customers wide and move C009 (950) up.
+    customers = customers_registered({"C011": "2024-07-15T09:00", "C001": "2023-01-05T09:00"})
+    tables = Tables(customers, ORDERS, TICKETS, overrides=make_overrides("C011", "vip").assign(
+        requested_at=stamps(["2024-07-16T09:00"]), decided_at=stamps(["2024-07-16T10:00"])))
+
+    later = run(tables, as_of="2024-06-30", lang="en")
+
+    assert later.labels["customer_id"].tolist() == IDS
+    assert later.features.index.tolist() == IDS
+    pd.testing.assert_frame_equal(later.labels, result.labels)
+    assert later.value_shares["customers"].tolist() == [1, 3, 6]
+    assert "1 customer(s) registered after as_of (2024-06-30 23:59:59) did not exist yet" in later.notes[0]
+
+
+def test_customers_registered_by_as_of_stay():
+    customers = customers_registered({"C011": "2024-06-30T23:59:59", "C001": None})
+
+    labels = run(Tables(customers, ORDERS, TICKETS), as_of="2024-06-30", lang="en").labels
+
+    assert labels["customer_id"].tolist() == [*IDS, "C011"]
+    assert labels.set_index("customer_id").loc["C009", "value_tier"] == "high"
+
+
+def test_all_customers_registered_later_rejected():
+    customers = customers_registered(dict.fromkeys(IDS, "2024-07-01T00:00"))
+
+    with pytest.raises(ValueError, match=r"all 10 customers registered after as_of \(2024-06-30 23:59:59\)"):
+        classify(Tables(customers, ORDERS, TICKETS), as_of="2024-06-30", lang="en")
 
 
 def test_row_order_does_not_change_result(result):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from segmentation.classify import classify
 from segmentation.config import load_config
 from segmentation.errors import DataValidationError
 from segmentation.loading import load_source
@@ -232,3 +233,31 @@ def test_loaded_overrides_of_churned_customer_pass(tmp_path, config):
 
     assert tables.overrides["customer_id"].tolist() == ["C1"]
     assert tables.overrides["source_row"].tolist() == [2]
+
+
+@pytest.mark.parametrize(("lang", "message"), [
+    ("en", r"overrides file \S+overrides\.csv, line 3: customer 'C9' is not among the classified customers"),
+    ("zh", r"覆盖文件 \S+overrides\.csv 第 3 行：客户 'C9' 不在本次分类的客户中"),
+], ids=["english", "chinese"])
+def test_classify_rejects_rows_loading_set_aside(tmp_path, config, lang, message):
+    tables = load_source(write_source(tmp_path / "data", [override_row("C1"), override_row("C9")]), config)
+
+    with pytest.raises(DataValidationError, match=message):
+        classify(tables, config, lang=lang)
+
+
+def test_unknown_customers_found_among_many_ids(config):
+    ids = pd.Series([f"C{number:06d}" for number in range(100_000)], dtype="str")
+    overrides = make_overrides([
+        ("C099999", "vip", "r", "A", "2024-06-01 09:00", "2024-06-01 10:00", None),
+        ("C100000", "vip", "r", "A", "2024-06-01 09:00", "2024-06-01 10:00", None),
+        (None, "vip", "r", "A", "2024-06-01 09:00", "2024-06-01 10:00", None),
+    ])
+
+    with pytest.raises(DataValidationError) as caught:
+        validate_overrides(overrides, ids, config, lang="en")
+
+    assert [(p.kind, p.row, p.value) for p in caught.value.problems] == [
+        ("unknown_customer", 2, "C100000"),
+        ("missing_value", 3, None),
+    ]

@@ -26,7 +26,7 @@ from ..cli import EXIT_OK, EXIT_RUN_FAILED
 from ..errors import ParameterError
 from ..i18n import Catalog
 from ..periods import parse_quarter
-from ..render import HTML_NAME, write_index, write_report_files
+from ..render import HTML_NAME, INDEX_NAME, write_index, write_report_files
 from ..runner import NotebookRunError, find_notebook, run_notebook
 from ..sample import ensure_sample
 from ..sample import read_manifest as read_sample_manifest
@@ -219,5 +219,5 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_RUN_FAILED
 
     print(MESSAGES("written", lang, path=html_path))
-    print(MESSAGES("index", lang, path=args.out / "index.html"))
+    print(MESSAGES("index", lang, path=(args.out / INDEX_NAME).absolute()))
     return EXIT_OK
