@@ -33,7 +33,7 @@ from .overrides import apply_overrides, check_loaded_overrides
 from .schema import Tables
 from .tiers import activity_tiers, need_types, resolve_activity_basis, tier_categorical
 from .tiers_value import ValueTierer, format_share, value_contribution
-from .windows import NO_TIME, resolve_as_of, to_epoch_ns
+from .windows import NO_TIME, customer_codes, resolve_as_of, to_epoch_ns
 
 logger = logging.getLogger(__name__)
 
@@ -321,7 +321,7 @@ def _registered_by(tables: Tables, as_of: pd.Timestamp) -> tuple[Tables, pd.Inde
     customers = tables.customers
     if "registered_at" not in customers.columns or getattr(customers["registered_at"].dtype, "tz", None) is None:
         return tables, pd.Index([], dtype="str")
-    later = (to_epoch_ns(customers["registered_at"]) > as_of.value)
+    later = to_epoch_ns(customers["registered_at"]) > as_of.value
     if not later.any():
         return tables, pd.Index([], dtype="str")
     left_out = pd.Index(customers.loc[later, "customer_id"].astype("str"))
@@ -349,5 +349,5 @@ def _without_customers(frame: pd.DataFrame | None, customer_ids: pd.Index) -> pd
         return frame
     if "source_row" not in frame.columns:
         frame = frame.assign(source_row=np.arange(1, len(frame) + 1))
-    dropped = frame["customer_id"].astype("str").str.strip().isin(customer_ids).to_numpy()
+    dropped = customer_codes(frame["customer_id"].astype("str").str.strip(), customer_ids) >= 0
     return frame[~dropped]

@@ -1,8 +1,8 @@
 """Command-line entry point: ``segmentation`` and ``python -m segmentation``.
 
 Each subcommand lives in ``segmentation/commands/<name>.py`` and exposes
-``HELP`` (a ``{"zh": ..., "en": ...}`` one-line description),
-``add_arguments(parser, lang)`` and ``run(args) -> int``. This module only
+``add_arguments(parser, lang)`` and ``run(args) -> int``; its one-line help
+is in ``segmentation.commands.COMMAND_HELP``. This module only
 parses the global options, configures logging and dispatches.
 
 Exit status: 0 success, 1 fatal data problems, 2 invalid usage or
@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .commands import COMMAND_HELP
 from .errors import ConfigError, DataValidationError, ParameterError, SegmentationError
 from .i18n import DEFAULT_LANG, SUPPORTED_LANGS, Catalog
 
@@ -61,8 +62,18 @@ def _lang_from_argv(argv: Sequence[str]) -> str:
     return lang if lang in SUPPORTED_LANGS else DEFAULT_LANG
 
 
-def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
-    """Build the argument parser with help text in ``lang``."""
+def _command_from_argv(argv: Sequence[str]) -> str | None:
+    """Return the first argument that names a command, or None."""
+    return next((arg for arg in argv if arg in COMMANDS), None)
+
+
+def build_parser(lang: str = DEFAULT_LANG, command: str | None = None) -> argparse.ArgumentParser:
+    """Build the argument parser with help text in ``lang``.
+
+    Every command is listed, but only ``command`` gets its module imported
+    and its options added, because the command modules pull in heavy
+    packages and ``segmentation validate`` should start fast.
+    """
     parser = argparse.ArgumentParser(prog="segmentation", description=MESSAGES("description", lang))
     parser.add_argument("--lang", choices=SUPPORTED_LANGS, default=lang, help=MESSAGES("lang", lang))
     parser.add_argument("--config", default=None, metavar="FILE", help=MESSAGES("config", lang))
@@ -70,17 +81,14 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
     noise.add_argument("--quiet", "-q", action="store_true", help=MESSAGES("quiet", lang))
     noise.add_argument("--verbose", "-v", action="store_true", help=MESSAGES("verbose", lang))
     subparsers = parser.add_subparsers(dest="command", required=True, title=MESSAGES("commands", lang))
+
     for name in COMMANDS:
-        # TODO: drop this skip once every listed command module exists.
-        try:
+        help_text = COMMAND_HELP[name][lang]
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        if name == command:
             module = importlib.import_module(f"segmentation.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"segmentation.commands.{name}":
-                raise
-            continue
-        sub = subparsers.add_parser(name, help=module.HELP[lang], description=module.HELP[lang])
-        module.add_arguments(sub, lang)
-        sub.set_defaults(handler=module.run)
+            module.add_arguments(sub, lang)
+            sub.set_defaults(handler=module.run)
     return parser
 
 
@@ -95,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = _lang_from_argv(argv)
-    args = build_parser(lang).parse_args(argv)
+    args = build_parser(lang, _command_from_argv(argv)).parse_args(argv)
     configure_logging(args.quiet, args.verbose)
 
     try:

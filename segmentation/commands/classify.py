@@ -25,13 +25,11 @@ from ..loading import load_source
 from ..overrides import check_loaded_overrides, summarize_overrides
 from ..register import build_register, count_by, value_shares, write_register
 from ..schema import Tables
+from . import COMMAND_HELP
 
 logger = logging.getLogger(__name__)
 
-HELP = {
-    "zh": "为客户分层并写出客户分类台账（CSV、XLSX 或 Parquet）",
-    "en": "classify customers and write the label register (CSV, XLSX or Parquet)",
-}
+HELP = COMMAND_HELP["classify"]
 _AS_OF_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$")
 
 MESSAGES = Catalog({

@@ -35,13 +35,11 @@ from ..review import (
     snapshot_path,
 )
 from ..schema import Tables
+from . import COMMAND_HELP
 
 logger = logging.getLogger(__name__)
 
-HELP = {
-    "zh": "月度分类复核：按月末重新分类，列出标签变化和异常客户，保存标签快照",
-    "en": "monthly review: reclassify at month end, list label changes and anomalies, save a label snapshot",
-}
+HELP = COMMAND_HELP["reclassify"]
 
 MESSAGES = Catalog({
     "source": {

@@ -31,6 +31,7 @@ from ..runner import NotebookRunError, find_notebook, run_notebook
 from ..sample import ensure_sample
 from ..sample import read_manifest as read_sample_manifest
 from ..sources import resolve_source
+from . import COMMAND_HELP
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,7 @@ QUARTERLY_NOTEBOOK = "03_quarterly_review.ipynb"
 DEFAULT_REPORTS_DIR = Path("reports")
 KIND = "quarterly"
 
-HELP = {
-    "zh": "生成季度复盘报告（不含代码的 HTML）并更新报告索引",
-    "en": "render the quarterly review report (HTML without code) and update the report index",
-}
+HELP = COMMAND_HELP["report"]
 
 MESSAGES = Catalog({
     "kinds": {"zh": "报告类型", "en": "report kinds"},

@@ -24,16 +24,13 @@ from ..manifest import build_manifest, write_manifest
 from ..render import HTML_NAME, write_report_files
 from ..runner import NotebookRunError, RunRecord, find_notebook, run_notebook
 from ..runner_params import read_notebook_parameters
+from . import COMMAND_HELP
 
 logger = logging.getLogger(__name__)
 
 KIND = "notebook"
 
-HELP = {
-    "zh": "运行一个笔记本（检查并转换参数类型），用于定时任务；失败时保留错误摘要并以状态 3 退出",
-    "en": "run one notebook with checked, typed parameters (for scheduled runs); "
-          "a failure keeps an error summary and exits with status 3",
-}
+HELP = COMMAND_HELP["run"]
 
 MESSAGES = Catalog({
     "notebook": {

@@ -15,13 +15,11 @@ from pathlib import Path
 from ..i18n import Catalog
 from ..sample import FORMATS, ensure_sample, read_manifest, write_sample
 from ..sample_generate import DEFAULT_CUSTOMERS, DEFAULT_SEED, TABLES
+from . import COMMAND_HELP
 
 logger = logging.getLogger(__name__)
 
-HELP = {
-    "zh": "生成内置示例数据（含已知数据问题的中文 CRM 导出），并列出各表行数",
-    "en": "write the built-in sample data (a Chinese CRM export with known data problems) and list its rows",
-}
+HELP = COMMAND_HELP["sample"]
 
 MESSAGES = Catalog({
     "out": {"zh": "输出文件夹；默认使用缓存文件夹（已生成则直接复用）",

@@ -19,14 +19,11 @@ from ..i18n import Catalog
 from ..loading import load_source
 from ..quality import QualityReport, label
 from ..schema import Tables
+from . import COMMAND_HELP
 
 SHOWN_PROBLEMS = 20
 
-HELP = {
-    "zh": "检查数据源并输出数据质量摘要：每张表读取、保留、修复、搁置的行数和各清洗规则的计数",
-    "en": "check a data source and print its data-quality summary: rows read, kept, repaired and "
-          "set aside per table, and the rows each cleaning rule touched",
-}
+HELP = COMMAND_HELP["validate"]
 
 MESSAGES = Catalog({
     "source": {"zh": "数据源：文件夹、数据源 YAML 文件或 sample", "en": "data source: a folder, a source YAML file or 'sample'"},
