@@ -36,7 +36,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from segmentation.classify import classify
+from segmentation.classification import classify
 from segmentation.config import load_config
 from segmentation.schema import Tables
 from segmentation.tiers import tier_counts

@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .classify import classify
+from .classification import classify
 from .config import Config, parse_window
 from .errors import ParameterError
 from .features import build_features

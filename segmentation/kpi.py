@@ -137,7 +137,7 @@ def quarterly_review(tables: Tables, config: Config, quarter: str, *,
     snapshot_dir : str or Path, optional
         Folder of monthly label snapshots; without it (or without the
         needed files) labels are recomputed with
-        :func:`segmentation.classify.classify`.
+        :func:`segmentation.classification.classify`.
     lang : {"zh", "en"}
         Language of error messages and label-source descriptions.
 

@@ -23,7 +23,7 @@ import warnings
 import pandas as pd
 
 from . import clustering
-from .classify import classify
+from .classification import classify
 from .i18n import Catalog
 from .kpi_quarter import ONE_SECOND, QuarterData
 from .kpi_result import Section

@@ -7,7 +7,7 @@ Conventions for the whole file:
 * the label *at the start* of a quarter is the monthly snapshot of the month
   before the quarter begins (``labels_2024-03.parquet`` for 2024Q2) when
   that file exists, else the result of
-  :func:`segmentation.classify.classify` at the quarter start minus one
+  :func:`segmentation.classification.classify` at the quarter start minus one
   second. The label *at the end* is, likewise, the snapshot of the
   quarter's last month or the classification at its end minus one second;
 * an event (ticket, order, follow-up, override decision) belongs to the
@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import review
-from .classify import classify
+from .classification import classify
 from .config import Config
 from .i18n import Catalog
 from .periods import parse_quarter
@@ -115,7 +115,7 @@ def labels_at(tables: Tables, config: Config, boundary: pd.Timestamp,
     -------
     labels : DataFrame
         One row per customer: ``customer_id``, ``label`` and the other
-        columns of :func:`segmentation.classify.classify`'s labels frame.
+        columns of :func:`segmentation.classification.classify`'s labels frame.
     source : str
         A description such as ``monthly snapshot labels_2024-03.parquet``.
     """

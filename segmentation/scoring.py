@@ -61,7 +61,7 @@ def contribution(features: pd.DataFrame, config: Config) -> pd.Series:
 
     The measure is the standard's (:func:`~segmentation.tiers_value.value_contribution`).
     Without profit data it falls back to spend with a warning, as
-    :func:`~segmentation.classify.classify` does.
+    :func:`~segmentation.classification.classify` does.
     """
     value = config.value
     has_profit = "profit" in features and features["profit"].notna().any()

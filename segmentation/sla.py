@@ -44,7 +44,7 @@ def ticket_targets(tickets: pd.DataFrame, labels: pd.DataFrame, config: Config) 
     labels : DataFrame
         One row per customer with ``customer_id`` and ``label``. When it has
         the strategy columns ``first_response_minutes`` and ``clock`` (as
-        :func:`segmentation.classify.classify` returns them), those are used;
+        :func:`segmentation.classification.classify` returns them), those are used;
         otherwise the targets come from ``config.strategies``.
     config : Config
 

@@ -90,7 +90,7 @@ def value_contribution(features: pd.DataFrame, value: ValueConfig) -> pd.Series:
     ``mix_weights["spend"] * spend + mix_weights["profit"] * profit``, in the
     data's currency. A customer without orders has profit 0 when the data has
     profit at all, so only a data set without any profit yields NaN here;
-    :func:`segmentation.classify.classify` falls back to spend in that case.
+    :func:`segmentation.classification.classify` falls back to spend in that case.
     """
     spend = features["spend"].astype("float64")
     profit = features["profit"].astype("float64").fillna(0.0)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from .backtest import DEFAULT_HORIZON, Fold, build_fold, default_cutoffs, features_at
 from .backtest_metrics import compare_schemes
-from .classify import default_as_of
+from .classification import default_as_of
 from .config import SCORE_DIMENSIONS, VALUE_TIERS, Config
 from .schema import Tables
 from .scoring import DimensionScores, dimension_scores, tier_codes

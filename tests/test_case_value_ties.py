@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation.classify import classify
+from segmentation.classification import classify
 from segmentation.schema import Tables
 from segmentation.tiers import tier_categorical
 from segmentation.tiers_value import ValueTierer

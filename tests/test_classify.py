@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation.classify import LABEL_COLUMNS, Classification, classify, default_as_of
+from segmentation.classification import LABEL_COLUMNS, Classification, classify, default_as_of
 from segmentation.config import load_config
 from segmentation.errors import DataValidationError
 from segmentation.schema import Tables

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from segmentation.classify import classify
+from segmentation.classification import classify
 from segmentation.config import load_config
 from segmentation.errors import DataValidationError
 from segmentation.loading import load_source

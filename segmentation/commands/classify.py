@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..classify import Classification, classify
+from ..classification import Classification, classify
 from ..config import load_config, parse_window
 from ..errors import ParameterError
 from ..export import FORMATS, output_format

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..classify import classify
+from ..classification import classify
 from ..config import Config, load_config, parse_window
 from ..export import FORMATS, output_format, write_table
 from ..i18n import Catalog
