@@ -106,6 +106,14 @@ class ActivityConfig:
     high_min_per_month: float
     mid_min_per_month: float
     recency_months: int
+    orders_high_min_per_month: float
+    orders_mid_min_per_month: float
+
+    def thresholds(self, basis: str) -> tuple[float, float]:
+        """Return the (high, mid) per-month thresholds for ``basis`` contacts or orders."""
+        if basis == "orders":
+            return self.orders_high_min_per_month, self.orders_mid_min_per_month
+        return self.high_min_per_month, self.mid_min_per_month
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,8 @@ class ReviewConfig:
     flip_months: int
     min_group_size: int
     appeal_hours: float
+    sla_goal: float
+    significance: float
 
 
 @dataclass(frozen=True)
@@ -239,19 +249,24 @@ def _build_value(raw: Mapping[str, Any]) -> ValueConfig:
 
 
 def _build_activity(raw: Mapping[str, Any]) -> ActivityConfig:
-    _check_keys("activity", raw, {"basis", "high_min_per_month", "mid_min_per_month", "recency_months"})
+    _check_keys("activity", raw, {"basis", "high_min_per_month", "mid_min_per_month", "recency_months",
+                                  "orders_high_min_per_month", "orders_mid_min_per_month"})
     if raw["basis"] not in ("contacts", "orders", "auto"):
         raise ConfigError(f"config 'activity.basis' is {raw['basis']!r}; allowed: contacts, orders, auto")
-    high = _positive("activity", "high_min_per_month", raw["high_min_per_month"])
-    mid = _positive("activity", "mid_min_per_month", raw["mid_min_per_month"])
-    if mid >= high:
-        raise ConfigError(
-            f"config 'activity.mid_min_per_month' ({mid}) must be below 'high_min_per_month' ({high})"
-        )
+    thresholds = {}
+    for prefix in ("", "orders_"):
+        high = _positive("activity", f"{prefix}high_min_per_month", raw[f"{prefix}high_min_per_month"])
+        mid = _positive("activity", f"{prefix}mid_min_per_month", raw[f"{prefix}mid_min_per_month"])
+        if mid >= high:
+            raise ConfigError(
+                f"config 'activity.{prefix}mid_min_per_month' ({mid}) must be below "
+                f"'{prefix}high_min_per_month' ({high})"
+            )
+        thresholds[prefix] = (high, mid)
     recency = raw["recency_months"]
     if not isinstance(recency, int) or recency < 0:
         raise ConfigError(f"config 'activity.recency_months' must be a whole number >= 0, got {recency!r}")
-    return ActivityConfig(raw["basis"], high, mid, recency)
+    return ActivityConfig(raw["basis"], *thresholds[""], recency, *thresholds["orders_"])
 
 
 def _build_need(raw: Mapping[str, Any]) -> NeedConfig:
@@ -374,7 +389,8 @@ def _build(raw: dict[str, Any]) -> Config:
         raise ConfigError(f"config 'working_hours.start' ({start}) must be before 'end' ({end})")
 
     review = raw["review"]
-    _check_keys("review", review, {"snapshot_dir", "flip_months", "min_group_size", "appeal_hours"})
+    _check_keys("review", review, {"snapshot_dir", "flip_months", "min_group_size", "appeal_hours",
+                                   "sla_goal", "significance"})
 
     return Config(
         timezone=raw["timezone"],
@@ -396,6 +412,8 @@ def _build(raw: dict[str, Any]) -> Config:
             flip_months=int(review["flip_months"]),
             min_group_size=int(review["min_group_size"]),
             appeal_hours=float(review["appeal_hours"]),
+            sla_goal=_fraction("review", "sla_goal", review["sla_goal"]),
+            significance=_fraction("review", "significance", review["significance"]),
         ),
         weights=_build_weights(raw["scoring"]),
         raw=raw,

@@ -112,8 +112,10 @@ def resolve_activity_basis(setting: str, has_tickets: bool, lang: str = "zh") ->
 def activity_tiers(features: pd.DataFrame, activity: ActivityConfig, *, basis: str) -> pd.Series:
     """Tier customers by contacts (or orders) per month, with the recency rule.
 
-    A rate at or above ``activity.high_min_per_month`` is high, at or above
-    ``mid_min_per_month`` mid, else low. A customer with no contact (or
+    A rate at or above the high threshold is high, at or above the mid
+    threshold mid, else low; the thresholds are ``high_min_per_month`` and
+    ``mid_min_per_month`` on contacts, ``orders_high_min_per_month`` and
+    ``orders_mid_min_per_month`` on orders. A customer with no contact (or
     order, on the orders basis) in the last ``recency_months`` calendar months
     before ``as_of`` is low whatever the rate. ``recency_months = 0`` turns
     that rule off.
@@ -137,8 +139,9 @@ def activity_tiers(features: pd.DataFrame, activity: ActivityConfig, *, basis: s
     counts = features["contacts" if basis == "contacts" else "order_count"].to_numpy(dtype="float64")
     months = window_months(features.attrs["window"])
 
-    high = counts >= activity.high_min_per_month * months - _COUNT_SLACK
-    mid = counts >= activity.mid_min_per_month * months - _COUNT_SLACK
+    high_rate, mid_rate = activity.thresholds(basis)
+    high = counts >= high_rate * months - _COUNT_SLACK
+    mid = counts >= mid_rate * months - _COUNT_SLACK
     codes = np.select([high, mid], [ACTIVITY_TIERS.index("high"), ACTIVITY_TIERS.index("mid")],
                       default=ACTIVITY_TIERS.index("low"))
 

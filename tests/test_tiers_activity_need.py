@@ -11,7 +11,8 @@ from segmentation.tiers import activity_tiers, need_types, resolve_activity_basi
 
 ZONE = "Asia/Shanghai"
 AS_OF = pd.Timestamp("2024-06-30 23:59:59.999999999", tz=ZONE)
-DEFAULT = ActivityConfig(basis="auto", high_min_per_month=3.0, mid_min_per_month=1.0, recency_months=3)
+DEFAULT = ActivityConfig(basis="auto", high_min_per_month=3.0, mid_min_per_month=1.0, recency_months=3,
+                         orders_high_min_per_month=1.0, orders_mid_min_per_month=0.33)
 
 
 def activity_features(contacts: list[int], last_contact: list[str | None], window: str = "6M",
@@ -48,7 +49,8 @@ def test_activity_thresholds_are_inclusive(contacts, window, expected):
 
 def test_threshold_times_months_float_error_is_absorbed():
     # 0.7 * 10 is 7.000000000000001 in floating point; 7 contacts in 10 months is still 0.7 a month.
-    activity = ActivityConfig(basis="contacts", high_min_per_month=2.0, mid_min_per_month=0.7, recency_months=3)
+    activity = ActivityConfig(basis="contacts", high_min_per_month=2.0, mid_min_per_month=0.7, recency_months=3,
+                         orders_high_min_per_month=1.0, orders_mid_min_per_month=0.33)
     features = activity_features([7, 6], ["2024-06-15", "2024-06-15"], window="10M")
 
     assert activity_tiers(features, activity, basis="contacts").tolist() == ["mid", "low"]
@@ -66,7 +68,8 @@ def test_recency_rule_overrides_rate(last_contact, expected):
 
 
 def test_recency_zero_months_turns_rule_off():
-    activity = ActivityConfig(basis="contacts", high_min_per_month=3.0, mid_min_per_month=1.0, recency_months=0)
+    activity = ActivityConfig(basis="contacts", high_min_per_month=3.0, mid_min_per_month=1.0, recency_months=0,
+                             orders_high_min_per_month=1.0, orders_mid_min_per_month=0.33)
     features = activity_features([30], ["2023-02-01"])
 
     assert activity_tiers(features, activity, basis="contacts").tolist() == ["high"]
@@ -172,3 +175,18 @@ def test_tier_counts_of_empty_frame():
 def test_tier_counts_rejects(labels, dimension, message):
     with pytest.raises(ValueError, match=message):
         tier_counts(labels, dimension, lang="en")
+
+
+def test_orders_basis_uses_order_thresholds():
+    activity = load_config().activity
+    features = pd.DataFrame(
+        {"order_count": [6, 2, 1], "contacts": [0, 0, 0],
+         "last_order_at": pd.to_datetime(["2024-06-20"] * 3).tz_localize("Asia/Shanghai"),
+         "last_contact_at": pd.NaT},
+        index=pd.Index(["C1", "C2", "C3"], name="customer_id"),
+    )
+    features.attrs.update(as_of=pd.Timestamp("2024-06-30 23:59:59", tz="Asia/Shanghai"), window="6M")
+
+    tiers = activity_tiers(features, activity, basis="orders")
+
+    assert tiers.astype(str).tolist() == ["high", "mid", "low"]
