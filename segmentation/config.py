@@ -4,7 +4,8 @@ The packaged ``data/default_config.yaml`` contains the defaults. A user file is
 merged over them key by key and the result is validated here, in one place,
 before any work starts: an unknown key, a wrong type or a value out of range
 raises :class:`~segmentation.errors.ConfigError` naming the key, the value and
-what is allowed. Shares and rates are fractions in [0, 1].
+what is allowed. Shares and rates are fractions in [0, 1]. The typed objects it returns are
+defined in :mod:`segmentation.config_types` and importable from here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import copy
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import time
 from importlib import resources
 from pathlib import Path
@@ -22,17 +22,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from .config_types import (
+    ACTIVITY_TIERS,
+    CLOCKS,
+    NEED_TYPES,
+    NEED_TYPES_WITH_NONE,
+    SCORE_DIMENSIONS,
+    VALUE_TIERS,
+    ActivityConfig,
+    CleaningConfig,
+    Config,
+    NeedConfig,
+    ReviewConfig,
+    Strategy,
+    ValueConfig,
+)
 from .errors import ConfigError
 from .rule_table import LabelRuleTable
 
 logger = logging.getLogger(__name__)
 
-VALUE_TIERS = ("high", "mid", "low")
-ACTIVITY_TIERS = ("high", "mid", "low")
-NEED_TYPES = ("product_consultation", "after_sales", "potential_demand")
-NEED_TYPES_WITH_NONE = NEED_TYPES + ("none",)
-CLOCKS = ("24x7", "working_hours")
-SCORE_DIMENSIONS = ("value", "activity", "need", "loyalty")
 _WINDOW_PATTERN = re.compile(r"^(\d+)([MD])$")
 
 
@@ -73,128 +82,6 @@ def parse_window(window: str) -> tuple[int, str]:
             f"window {window!r} is invalid; write a count and a unit, e.g. '6M' (months) or '90D' (days)"
         )
     return int(match.group(1)), match.group(2)
-
-
-@dataclass(frozen=True)
-class CleaningConfig:
-    """Cleaning rules applied to the canonical tables before classifying."""
-
-    exclude_customer_status: tuple[str, ...]
-    net_refunds: bool
-    drop_cancelled_orders: bool
-    drop_exact_duplicates: bool
-    drop_missing_customer_id: bool
-    drop_zero_amount_orders: bool
-    non_product_codes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ValueConfig:
-    """Value dimension: contribution measure and intended tier shares."""
-
-    contribution: str
-    mix_weights: Mapping[str, float]
-    shares: Mapping[str, float]
-    boundary_margin: float
-
-
-@dataclass(frozen=True)
-class ActivityConfig:
-    """Activity dimension: contacts (or orders) per month thresholds and recency rule."""
-
-    basis: str
-    high_min_per_month: float
-    mid_min_per_month: float
-    recency_months: int
-    orders_high_min_per_month: float
-    orders_mid_min_per_month: float
-
-    def thresholds(self, basis: str) -> tuple[float, float]:
-        """Return the (high, mid) per-month thresholds for ``basis`` contacts or orders."""
-        if basis == "orders":
-            return self.orders_high_min_per_month, self.orders_mid_min_per_month
-        return self.high_min_per_month, self.mid_min_per_month
-
-
-@dataclass(frozen=True)
-class NeedConfig:
-    """Need dimension: tie-break order and repeat-inquiry gap."""
-
-    tie_break: tuple[str, ...]
-    repeat_inquiry_days: int
-
-
-@dataclass(frozen=True)
-class Strategy:
-    """Service strategy of one label; text fields are ``{"zh": ..., "en": ...}``."""
-
-    first_response_minutes: float
-    clock: str
-    dedicated_agent: bool
-    follow_up_days: int
-    follow_up: Mapping[str, str]
-    channels: Mapping[str, list[str]]
-    privileges: Mapping[str, list[str]]
-
-
-@dataclass(frozen=True)
-class ReviewConfig:
-    """Monthly and quarterly review settings."""
-
-    snapshot_dir: str
-    flip_months: int
-    min_group_size: int
-    appeal_hours: float
-    sla_goal: float
-    significance: float
-
-
-@dataclass(frozen=True)
-class Config:
-    """The validated configuration. Build it with :func:`load_config`."""
-
-    timezone: str
-    window: str
-    cleaning: CleaningConfig
-    need_mapping: Mapping[str, tuple[str, ...]]
-    value: ValueConfig
-    activity: ActivityConfig
-    need: NeedConfig
-    flags: Mapping[str, bool]
-    tiers: Mapping[str, Mapping[str, Mapping[str, str]]]
-    labels: Mapping[str, Mapping[str, str]]
-    label_rules: LabelRuleTable
-    strategies: Mapping[str, Strategy]
-    working_start: time
-    working_end: time
-    review: ReviewConfig
-    weights: Mapping[str, float]
-    raw: Mapping[str, Any]
-
-    @property
-    def tz(self) -> ZoneInfo:
-        """Time zone in which naive timestamps are read and periods are cut."""
-        return ZoneInfo(self.timezone)
-
-    def issue_type_to_need(self) -> dict[str, str]:
-        """Return the lower-cased issue type -> need type lookup."""
-        lookup: dict[str, str] = {}
-        for need_type, issue_types in self.need_mapping.items():
-            for issue_type in issue_types:
-                lookup[issue_type.strip().lower()] = need_type
-        return lookup
-
-    def tier_name(self, dimension: str, key: str, lang: str = "zh") -> str:
-        """Return the display name of a tier key such as ``("value", "high")``."""
-        from .i18n import pick
-
-        return pick(self.tiers[dimension][key], lang)
-
-    def label_name(self, key: str, lang: str = "zh") -> str:
-        """Return the display name of a label key such as ``"vip"``."""
-        from .i18n import pick
-
-        return pick(self.labels[key], lang)
 
 
 def _default_dict() -> dict[str, Any]:
