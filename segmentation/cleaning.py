@@ -38,9 +38,13 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .config import Config
+from .parquet_fast import category_mask
 from .quality import QualityReport, TableLedger
 
 logger = logging.getLogger(__name__)
@@ -57,6 +61,9 @@ LINKED_TABLES = ("orders", "tickets", "followups", "overrides")
 # Tables whose rows are set aside when the customer file lacks their customer. Overrides are
 # left out, so an override on an unknown customer fails loudly (see the module docstring).
 UNKNOWN_CUSTOMER_TABLES = ("orders", "tickets", "followups")
+# Multiplier that folds one column's row hashes into the running hash of the columns before it
+# (the 64-bit FNV prime); arithmetic wraps modulo 2**64.
+_HASH_PRIME = np.uint64(0x100000001B3)
 
 
 def clean_rows(ledgers: dict[str, TableLedger], config: Config, report: QualityReport) -> None:
@@ -95,14 +102,58 @@ def _policy(ledger: TableLedger, rule: str, mask: pd.Series, drop: bool) -> int:
 
 
 def exact_duplicates(ledger: TableLedger) -> pd.Series:
-    """Return the rows whose source text equals an earlier row in every column."""
-    return ledger.raw.duplicated(keep="first")
+    """Return the rows whose source values equal an earlier row in every column.
+
+    ``DataFrame.duplicated`` on tens of millions of rows of text is slow, so
+    rows are hashed column by column first, cheap typed columns before text.
+    A row stays a candidate only while its hash over the columns seen so far
+    is shared with another row, and each column is hashed for the remaining
+    candidates only. ``DataFrame.duplicated`` then compares the candidates
+    left, so a hash collision never sets a row aside.
+    """
+    raw = ledger.raw
+    typed = [name for name in raw.columns if not _is_text_dtype(raw[name])]
+    text = [name for name in raw.columns if name not in typed]
+    candidates = np.arange(len(raw))
+    combined = np.zeros(len(raw), dtype=np.uint64)
+    for group in ([typed] if typed else []) + [[name] for name in text]:
+        if not len(candidates):
+            break
+        for name in group:
+            values = raw[name] if len(candidates) == len(raw) else raw[name].iloc[candidates]
+            combined = combined * _HASH_PRIME + _row_hashes(values)
+        shared = pd.Series(combined).duplicated(keep=False).to_numpy()
+        candidates, combined = candidates[shared], combined[shared]
+
+    duplicated = np.zeros(len(raw), dtype=bool)
+    if len(candidates):
+        duplicated[candidates] = raw.iloc[candidates].duplicated(keep="first").to_numpy()
+    return pd.Series(duplicated, index=raw.index)
+
+
+def _is_text_dtype(values: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(values.dtype) or values.dtype == object
+
+
+def _row_hashes(values: pd.Series) -> np.ndarray:
+    """Hash each value so that values ``DataFrame.duplicated`` calls equal get equal hashes."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return pd.util.hash_array(values.cat.codes.to_numpy().astype("int64"))
+    if _is_text_dtype(values):
+        # Codes of one factorisation are equal exactly when the texts are, and cost less than hashing text.
+        return pd.util.hash_array(pd.factorize(values, use_na_sentinel=True)[0])
+    if pd.api.types.is_float_dtype(values.dtype):
+        # duplicated() takes -0.0 for 0.0 and every NaN for every other; their bits differ.
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan) + 0.0
+        numbers[np.isnan(numbers)] = np.nan
+        return pd.util.hash_array(numbers)
+    return pd.util.hash_pandas_object(values, index=False).to_numpy()
 
 
 def non_product_codes(ledger: TableLedger, config: Config) -> pd.Series:
     """Return the order lines whose product is a non-product code (postage, fees, adjustments)."""
     codes = {code.strip().upper() for code in config.cleaning.non_product_codes}
-    return ledger.frame["product"].str.strip().str.upper().isin(codes)
+    return category_mask(ledger.frame["product"], lambda product: product.str.strip().str.upper().isin(codes))
 
 
 def net_refunds(ledger: TableLedger, config: Config) -> int:
@@ -144,12 +195,59 @@ def clean_links(ledgers: dict[str, TableLedger], config: Config, report: Quality
 
 def duplicate_ids(ledger: TableLedger, key: str, report: QualityReport) -> int:
     """Set aside every later row that repeats the ``key`` of an earlier kept row."""
-    ids = ledger.frame[key].where(ledger.kept)
-    repeated = ids.notna() & ids.duplicated(keep="first")
-    first_lines = pd.Series(ledger.lines, index=ledger.frame.index)[ids.notna()].groupby(ids).transform("first")
-    report.add_problems(ledger.table, "duplicate_id", repeated, ledger.headers.get(key, key),
-                        ledger.frame[key], first_lines.reindex(ledger.frame.index).astype("Int64"))
+    if _strictly_increasing(ledger.frame[key]):
+        return _policy(ledger, "duplicate_id", pd.Series(False, index=ledger.frame.index), True)
+
+    codes = _id_codes(ledger.frame[key])
+    rows = np.flatnonzero(ledger.kept.to_numpy() & (codes >= 0))
+    later = pd.Series(codes[rows]).duplicated(keep="first").to_numpy()
+    repeated = np.zeros(len(codes), dtype=bool)
+    repeated[rows[later]] = True
+    repeated = pd.Series(repeated, index=ledger.frame.index)
+    if repeated.any():
+        first = rows[~later]
+        first_line = pd.Series(ledger.lines[first], index=codes[first])
+        detail = pd.Series(first_line.reindex(codes[repeated.to_numpy()]).to_numpy(),
+                           index=ledger.frame.index[repeated.to_numpy()], dtype="Int64")
+        report.add_problems(ledger.table, "duplicate_id", repeated, ledger.headers.get(key, key),
+                            ledger.frame[key], detail)
     return _policy(ledger, "duplicate_id", repeated, True)
+
+
+def _strictly_increasing(ids: pd.Series) -> bool:
+    """Return True when no id is missing and each sorts after the one before, so that none repeats.
+
+    Exports are often sorted by id, and this check is one vectorised comparison,
+    where finding repeats in general means hashing every id.
+    """
+    if not pd.api.types.is_string_dtype(ids.dtype) or ids.isna().any():
+        return False
+    values = _arrow_text(ids)
+    return len(values) < 2 or bool(pc.all(pc.less(values[:-1], values[1:])).as_py())
+
+
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray | pa.Array:
+    return pa.array(pd.array(values, dtype="str"))
+
+
+def _isin(ids: pd.Series, values: pd.Series) -> pd.Series:
+    """Mark the ids found in ``values``, with Arrow's hash lookup: pandas' ``isin`` of strings loops in Python."""
+    value_set = _arrow_text(values.dropna().drop_duplicates())
+    if isinstance(value_set, pa.ChunkedArray):
+        value_set = value_set.combine_chunks()
+
+    def found(text: pd.Series) -> pd.Series:
+        hits = pc.is_in(_arrow_text(text), value_set=value_set).fill_null(False)
+        return pd.Series(hits.to_numpy(zero_copy_only=False), index=text.index)
+
+    return category_mask(ids, found)
+
+
+def _id_codes(ids: pd.Series) -> np.ndarray:
+    """Return one integer per distinct id (-1 for a missing one), so ids are compared as numbers."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        return ids.cat.codes.to_numpy().astype("int64")
+    return pd.factorize(ids, use_na_sentinel=True)[0]
 
 
 def excluded_customers(ledgers: dict[str, TableLedger], config: Config) -> int:
@@ -159,11 +257,11 @@ def excluded_customers(ledgers: dict[str, TableLedger], config: Config) -> int:
     for status in config.cleaning.exclude_customer_status:
         rule = EXCLUSION_RULES.get(status, f"{status}_customer")
         excluded = (customers.frame["status"] == status).fillna(False).astype(bool) & customers.kept
-        ids = set(customers.frame.loc[excluded, "customer_id"].dropna())
+        ids = customers.frame.loc[excluded, "customer_id"]
         touched += _policy(customers, rule, excluded, True)
         for table in LINKED_TABLES:
             if table in ledgers:
-                _policy(ledgers[table], rule, ledgers[table].frame["customer_id"].isin(ids), True)
+                _policy(ledgers[table], rule, _isin(ledgers[table].frame["customer_id"], ids), True)
     return touched
 
 
@@ -173,12 +271,12 @@ def unknown_customers(ledgers: dict[str, TableLedger]) -> int:
     Overrides are not touched; see the module docstring.
     """
     customers = ledgers["customers"]
-    known = set(customers.frame.loc[customers.kept, "customer_id"].dropna())
+    known = customers.frame.loc[customers.kept, "customer_id"]
     touched = 0
     for table in UNKNOWN_CUSTOMER_TABLES:
         if table in ledgers:
             ids = ledgers[table].frame["customer_id"]
-            touched += _policy(ledgers[table], "unknown_customer", ids.notna() & ~ids.isin(known), True)
+            touched += _policy(ledgers[table], "unknown_customer", ids.notna() & ~_isin(ids, known), True)
     return touched
 
 
@@ -216,8 +314,9 @@ def negative_durations(ledger: TableLedger, report: QualityReport) -> None:
     frame = ledger.frame
     for column, before in (("first_response_at", "created_at"), ("resolved_at", "created_at"),
                            ("resolved_at", "first_response_at")):
-        earlier = frame[column] < frame[before]
-        detail = ledger.headers.get(before, before) + " " + frame[before].dt.strftime("%Y-%m-%d %H:%M:%S")
+        earlier = (frame[column] < frame[before]) & ledger.kept
+        # Formatted for the rows reported only: strftime runs in Python, row by row.
+        detail = ledger.headers.get(before, before) + " " + frame.loc[earlier, before].dt.strftime("%Y-%m-%d %H:%M:%S")
         _clear_times(ledger, report, "negative_duration", earlier, column, detail)
 
 

@@ -34,8 +34,11 @@ Records and lines
 CSV and whitespace-aligned text go through ``pandas.read_csv`` and fixed-width
 text through ``read_fwf``, all with ``dtype=str`` and NA detection off.
 Line numbers come from one vectorised scan of the bytes (see
-:func:`record_lines`); for Excel they are sheet rows, and for Parquet the row
-position plus one, as if a header line preceded the rows.
+:func:`record_lines`); for Excel they are sheet rows, and for Parquet the
+0-based row position plus two, as if a header line preceded the rows. A table whose
+files are all Parquet is read with its column types instead
+(:mod:`segmentation.parquet_fast`); :func:`read_records` reads a Parquet
+file as text only when the table mixes it with files of other formats.
 """
 
 from __future__ import annotations
@@ -257,15 +260,24 @@ def _sniff_delimiter(data: bytes, encoding: str, path: Path) -> str:
 
 def _parquet_as_text(path: Path) -> pd.DataFrame:
     frame = pd.read_parquet(path)
-    text = {}
-    for column in frame.columns:
-        values = frame[column]
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            values = values.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-        elif pd.api.types.is_datetime64_dtype(values):
-            values = values.dt.strftime("%Y-%m-%d %H:%M:%S")
-        text[column] = values.astype("str").mask(values.isna(), "")
+    text = {column: column_as_text(frame[column]) for column in frame.columns}
     return pd.DataFrame(text, index=frame.index).reset_index(drop=True)
+
+
+def column_as_text(values: pd.Series) -> pd.Series:
+    """Write a typed column as the text a CSV export would hold; missing values become empty text.
+
+    Aware timestamps keep their offset (``2024-05-10T09:30:00+0800``), so the
+    text parser converts them to the configured zone as it would the file's
+    own values.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        text = values.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    elif pd.api.types.is_datetime64_dtype(values):
+        text = values.dt.strftime("%Y-%m-%d %H:%M:%S")
+    else:
+        text = values
+    return text.astype("str").mask(values.isna(), "")
 
 
 def record_lines(data: bytes, quoting: bool = True, header: bool = True, expected: int | None = None) -> np.ndarray:

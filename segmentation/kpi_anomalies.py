@@ -5,8 +5,8 @@ Conventions for the whole file:
 * a label's after-sales share is the fraction of its quarter's tickets whose
   issue type maps to the ``after_sales`` need type. Its change against the
   previous quarter is tested with a pooled two-proportion z-test and is
-  significant when ``p < ALPHA``, the level of the CSAT Welch test in
-  :mod:`segmentation.kpi_csat`;
+  significant when ``p < config.review.significance``, the same level as
+  the CSAT Welch test in :mod:`segmentation.kpi_csat`;
 * shares are fractions in [0, 1], suppressed (NaN) for labels with fewer
   than ``review.min_group_size`` customers;
 * overrides are counted when their decision falls in the quarter; one
@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .kpi_csat import ALPHA
 from .kpi_groups import reindex_labels, suppress_small
 from .kpi_quarter import QuarterData
 from .kpi_result import Section, missing_section
@@ -98,8 +97,10 @@ def after_sales_section(current: QuarterData, previous: QuarterData | None) -> S
     -------
     Section
         Key ``after_sales``; :func:`after_sales_counts` plus
-        ``previous_share``, ``change``, ``z``, ``p_value`` and ``significant``.
-        Missing when the data has no tickets or no issue types.
+        ``previous_share``, ``change``, ``z``, ``p_value`` and ``significant``
+        (``p < config.review.significance`` of ``current``). ``notes`` hold
+        the test level ``alpha`` and the test name. Missing when the data has
+        no tickets or no issue types.
     """
     if not current.tables.has("tickets"):
         return missing_section("after_sales", "no_tickets")
@@ -114,8 +115,9 @@ def after_sales_section(current: QuarterData, previous: QuarterData | None) -> S
     tests = [_share_test(table, earlier, label) for label in table.index]
     table["z"] = [z for z, _ in tests]
     table["p_value"] = [p for _, p in tests]
-    table["significant"] = (table["p_value"] < ALPHA).to_numpy(dtype=bool)
-    return Section("after_sales", table=table, notes={"alpha": ALPHA, "test": "two-proportion z-test"})
+    alpha = current.config.review.significance
+    table["significant"] = (table["p_value"] < alpha).to_numpy(dtype=bool)
+    return Section("after_sales", table=table, notes={"alpha": alpha, "test": "two-proportion z-test"})
 
 
 def _share_test(table: pd.DataFrame, earlier: pd.DataFrame | None, label: str) -> tuple[float, float]:

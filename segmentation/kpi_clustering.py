@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import clustering
 from .classification import classify
+from .clustering_report import HEADERS
 from .i18n import Catalog
 from .kpi_quarter import ONE_SECOND, QuarterData
 from .kpi_result import Section
@@ -31,9 +32,14 @@ from .kpi_result import Section
 logger = logging.getLogger(__name__)
 
 ALGORITHM = "kmeans"
+ALGORITHM_NAME = "k-means"
 SILHOUETTE_SAMPLE = 5000
+# k-means puts every customer in a cluster, so the noise share (always 0) is left out of the meeting table.
+TABLE_COLUMNS = {"k": "{:d}", "n_effective": "{:d}", "silhouette": "{:.2f}", "ari": "{:.3f}", "nmi": "{:.3f}",
+                 "ami": "{:.3f}"}
 
 MESSAGES = Catalog({
+    "k": {"zh": "簇数 k", "en": "clusters (k)"},
     "summary": {
         "zh": "季度末用 k-means（k = {k}，随机种子 {seed}）对客户特征聚类，与规则标签的一致程度：ARI {ari:.3f}，"
               "NMI {nmi:.3f}；轮廓系数 {silhouette:.2f}。ARI 越接近 1，规则分层与数据自然分组越一致；"
@@ -89,5 +95,14 @@ def clustering_markdown(section: Section, lang: str = "zh") -> str:
 
 
 def clustering_table(section: Section, lang: str = "zh") -> pd.DataFrame:
-    """Return the clustering row with headers in ``lang``."""
-    return clustering.localise_columns(section.table, lang)
+    """Return the clustering row as display text with headers in ``lang``, indexed by the algorithm's name."""
+    row = section.table.loc[ALGORITHM]
+    cells = {}
+    for column, template in TABLE_COLUMNS.items():
+        value = row[column]
+        header = MESSAGES(column, lang) if column in MESSAGES else HEADERS(column, lang)
+        if pd.isna(value):
+            cells[header] = ["—"]
+        else:
+            cells[header] = [template.format(int(value) if template == "{:d}" else float(value))]
+    return pd.DataFrame(cells, index=pd.Index([ALGORITHM_NAME], name=HEADERS("algorithm", lang)))

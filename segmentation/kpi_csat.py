@@ -10,7 +10,7 @@ Conventions for the whole file:
   most rated tickets use (``min + value / 100 * (max - min)``);
 * intervals are two-sided Student t-intervals at :data:`CONFIDENCE` over
   the rated tickets, clipped to 0-100; the change against the previous quarter is tested with
-  Welch's t-test and called significant when ``p < ALPHA``;
+  Welch's t-test and called significant when ``p < config.review.significance``;
 * the VIP and to-be-activated segments come first; labels over fewer than
   ``review.min_group_size`` customers are suppressed (NaN, ``suppressed``).
 """
@@ -30,7 +30,6 @@ from .kpi_result import Section, missing_section
 logger = logging.getLogger(__name__)
 
 CONFIDENCE = 0.95
-ALPHA = 0.05
 MIN_RATINGS_FOR_TEST = 2
 
 
@@ -141,9 +140,10 @@ def csat_section(current: QuarterData, previous: QuarterData | None) -> Section:
         Key ``csat``. The table is :func:`csat_by_label` plus ``mean_scale``,
         ``ci_low_scale``, ``ci_high_scale`` (on the source scale),
         ``previous_100``, ``change_100`` (points on 0-100), ``p_value``
-        (Welch) and ``significant`` (bool). Missing when the source has no
-        tickets or no CSAT scores. ``notes`` hold the scale, the interval
-        method and ``overall_100``/``previous_overall_100``.
+        (Welch) and ``significant`` (bool, ``p < config.review.significance``
+        of ``current``). Missing when the source has no tickets or no CSAT
+        scores. ``notes`` hold the scale, the interval method, the test level
+        ``alpha`` and ``overall_100``/``previous_overall_100``.
     """
     if not current.tables.has("tickets"):
         return missing_section("csat", "no_tickets")
@@ -162,7 +162,7 @@ def csat_section(current: QuarterData, previous: QuarterData | None) -> Section:
         "scale": scale,
         "method": "t-interval",
         "confidence": CONFIDENCE,
-        "alpha": ALPHA,
+        "alpha": current.config.review.significance,
         "overall_100": float(rated["csat_100"].mean()) if len(rated) else float("nan"),
         "previous_overall_100": float(before["csat_100"].mean()) if before is not None and len(before)
         else float("nan"),
@@ -177,7 +177,7 @@ def _no_scores_at_all(data: QuarterData) -> bool:
 
 def _add_change(table: pd.DataFrame, rated: pd.DataFrame, before: pd.DataFrame | None,
                 data: QuarterData) -> pd.DataFrame:
-    """Add the previous quarter's mean, the change and Welch's p-value per label."""
+    """Add the previous quarter's mean, the change, Welch's p-value and its significance per label."""
     result = table.copy()
     if before is None:
         before = rated.iloc[0:0]
@@ -192,5 +192,5 @@ def _add_change(table: pd.DataFrame, rated: pd.DataFrame, before: pd.DataFrame |
         else np.nan
         for label in result.index
     ]
-    result["significant"] = (result["p_value"] < ALPHA).to_numpy(dtype=bool)
+    result["significant"] = (result["p_value"] < data.config.review.significance).to_numpy(dtype=bool)
     return result

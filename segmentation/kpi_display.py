@@ -6,9 +6,12 @@ Conventions for the whole file:
   left untouched in the :class:`~segmentation.kpi_result.Section`;
 * rates show as percentages with one decimal, their changes in percentage
   points; CSAT shows on 0-100 with one decimal; hours with one decimal;
+* counts show with thousands separators, p-values with three decimals and
+  as ``<0.001`` below that;
 * a suppressed value shows as ``—（样本不足）`` / ``— (fewer than 5)`` and any
   other missing value as ``—``, never as 0% or 100%;
-* labels and measures show by their display names in the chosen language;
+* labels and measures show by their display names in the chosen language,
+  and row names sit in the index, so no table shows a 0, 1, 2, ... row number;
 * no personal column (name, phone, e-mail) is part of these tables. A
   customer id that is itself an e-mail address or phone number is masked.
 """
@@ -59,6 +62,9 @@ HEADERS = Catalog({
     "previous_median_hours": {"zh": "上季度中位数", "en": "last quarter median"},
     "change_median_hours": {"zh": "变化（小时）", "en": "change (h)"},
     "count": {"zh": "人数", "en": "count"},
+    "base_customers": {"zh": "季度初客户数", "en": "customers at start"},
+    "converted": {"zh": "已转化", "en": "converted"},
+    "override_count": {"zh": "条数", "en": "overrides"},
     "rate": {"zh": "比率", "en": "rate"},
     "previous_rate": {"zh": "上季度", "en": "last quarter"},
     "after_sales": {"zh": "售后工单", "en": "after-sales tickets"},
@@ -69,7 +75,7 @@ HEADERS = Catalog({
     "arrow": {"zh": "趋势", "en": "trend"},
     "customer_id": {"zh": "客户编号", "en": "customer id"},
     "missed_months": {"zh": "漏回访月数", "en": "months missed"},
-    "months": {"zh": "漏回访月份", "en": "months"},
+    "months": {"zh": "漏回访月份", "en": "months without follow-up"},
     "start": {"zh": "季度初标签", "en": "label at start"},
     "end": {"zh": "季度末标签", "en": "label at end"},
     "metric": {"zh": "指标", "en": "metric"},
@@ -97,12 +103,21 @@ MEASURES = Catalog({
     "no": {"zh": "否", "en": "no"},
     "points": {"zh": "{value:+.1f} 分", "en": "{value:+.1f} pts"},
     "pp": {"zh": "{value:+.1f} 个百分点", "en": "{value:+.1f} pp"},
+    "hours_change": {"zh": "{value:+.1f} 小时", "en": "{value:+.1f} h"},
 })
 
 EMPTY = "—"
 # A source may key customers by e-mail or mobile number, which are personal data themselves.
 _PERSONAL_ID = re.compile(r"@|^\+?\d{11,}$")
 _VALUE_KINDS = {"percent", "points", "scale", "hours", "change_pp", "change_points", "change_hours", "interval"}
+P_VALUE_FLOOR = 0.001
+# Per-section headers for column keys whose meaning depends on the section: "customers" of a conversion
+# table is its denominator, and "count" of the overrides table counts overrides, not people.
+SECTION_HEADERS = {
+    "activation": {"customers": "base_customers", "count": "converted"},
+    "upgrade": {"customers": "base_customers", "count": "converted"},
+    "overrides": {"count": "override_count"},
+}
 
 
 def _fmt(kind: str, value: object, lang: str) -> str:
@@ -118,10 +133,11 @@ def _fmt(kind: str, value: object, lang: str) -> str:
         "scale": lambda v: f"{float(v):.2f}",
         "hours": lambda v: f"{float(v):.1f}",
         "minutes": lambda v: f"{float(v):g}",
-        "p": lambda v: f"{float(v):.3f}",
+        "p": lambda v: f"<{P_VALUE_FLOOR:g}" if float(v) < P_VALUE_FLOOR else f"{float(v):.3f}",
         "change_pp": lambda v: MEASURES("pp", lang, value=float(v) * 100),
         "change_points": lambda v: MEASURES("points", lang, value=float(v)),
         "change_hours": lambda v: f"{float(v):+.1f}",
+        "change_hours_unit": lambda v: MEASURES("hours_change", lang, value=float(v)),
         "bool": lambda v: MEASURES("yes" if v else "no", lang),
     }
     return formats[kind](value).replace("-", "\u2212") if kind != "bool" else formats[kind](value)
@@ -169,6 +185,10 @@ def _cell(row: pd.Series, column: str, kind: str, marker: str, lang: str) -> str
     return _fmt(kind, row[column], lang)
 
 
+def _header(section_key: str, column: str, lang: str) -> str:
+    return HEADERS(SECTION_HEADERS.get(section_key, {}).get(column, column), lang)
+
+
 def _index_names(section: Section, config: Config, lang: str) -> list[str]:
     index = section.table.index
     if index.name == "label":
@@ -190,24 +210,26 @@ def display_section(section: Section, config: Config, lang: str = "zh") -> pd.Da
     Returns
     -------
     DataFrame of str
-        One row per label or measure. A missing section gives a one-cell
-        frame holding its ``missing, because ...`` text.
+        One row per label or measure, indexed by its display name; the VIP
+        follow-up list is indexed by customer id. A missing section gives a
+        one-cell frame holding its ``missing, because ...`` text.
     """
     if not section.available:
-        return pd.DataFrame({HEADERS("measure", lang): [section.reason(lang)]})
+        return pd.DataFrame({HEADERS("measure", lang): [section.reason(lang)]}, index=pd.Index([""]))
     marker = suppressed_marker(config, lang)
     columns = COLUMNS[section.key]
     rows = [[_cell(row, name, kind, marker, lang) for name, kind in columns]
             for _, row in section.table.iterrows()]
-    frame = pd.DataFrame(rows, columns=[HEADERS(name, lang) for name, _ in columns], dtype="str")
-    if section.key != "vip_followups":
-        frame.index = pd.Index(_index_names(section, config, lang), name=HEADERS(section.table.index.name, lang))
+    frame = pd.DataFrame(rows, columns=[_header(section.key, name, lang) for name, _ in columns], dtype="str")
+    if section.key == "vip_followups":
+        return frame.set_index(HEADERS("customer_id", lang))
+    frame.index = pd.Index(_index_names(section, config, lang), name=HEADERS(section.table.index.name, lang))
     return frame
 
 
 def display_migration(section: Section, config: Config, lang: str = "zh") -> pd.DataFrame:
-    """Return the migration matrix with display names on both axes, rows = label at start."""
-    table = section.table.copy()
+    """Return the migration matrix as counts text with display names on both axes, rows = label at start."""
+    table = section.table.map(lambda count: _fmt("count", count, lang))
     table.index = pd.Index(display_labels(list(table.index), config, lang), name=HEADERS("start", lang))
     table.columns = pd.Index(display_labels(list(table.columns), config, lang), name=HEADERS("end", lang))
     return table
@@ -220,7 +242,7 @@ def display_headline(headline: pd.DataFrame, sections: dict[str, Section], lang:
     in the value column.
     """
     kinds = {"points": ("points", "change_points"), "fraction": ("percent", "change_pp"),
-             "hours": ("hours", "change_hours")}
+             "hours": ("hours", "change_hours_unit")}
     rows = []
     for key, row in headline.iterrows():
         value_kind, change_kind = kinds[row["unit"]]
@@ -232,7 +254,7 @@ def display_headline(headline: pd.DataFrame, sections: dict[str, Section], lang:
 
 
 def display_anomalies(anomalies: pd.DataFrame, config: Config, lang: str = "zh") -> pd.DataFrame:
-    """Return the significant shifts formatted; CSAT in points, after-sales share in percent."""
+    """Return the significant shifts formatted, indexed by label and metric; CSAT in points, shares in percent."""
     rows = []
     for _, row in anomalies.iterrows():
         value_kind, change_kind = ("points", "change_points") if row["metric"] == "csat" else ("percent", "change_pp")
@@ -242,4 +264,4 @@ def display_anomalies(anomalies: pd.DataFrame, config: Config, lang: str = "zh")
                      _fmt("count", row["customers"], lang)])
     names = [HEADERS(name, lang) for name in
              ("label", "metric", "previous", "current", "change", "p_value", "customers")]
-    return pd.DataFrame(rows, columns=names, dtype="str")
+    return pd.DataFrame(rows, columns=names, dtype="str").set_index(names[:2])

@@ -5,10 +5,11 @@ Conventions for the whole file:
 * :func:`run_facts` and :func:`file_hashes` give the same text on every run
   of the same data, parameters and code; :func:`volatile_facts` (run time
   and git commit) changes, so notebook tests can sanitise that one output;
-* input files are named by file name only, so no home folder leaks into a
-  report;
+* input files and the data source are named by file name only, so no
+  home folder leaks into a report;
 * every function returns a frame of display text with headers in the
-  requested language.
+  requested language, indexed by its first column (fact or table), so no
+  row number shows.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import chinese_calendar
 import pandas as pd
 
 from .i18n import Catalog
+from .quality import label as table_name
 from .schema import Tables
 from .workcalendar import covered_years
 
@@ -37,7 +39,7 @@ FACTS = Catalog({
     "lang": {"zh": "语言", "en": "language"},
     "output_dir": {"zh": "导出目录", "en": "export folder"},
     "none": {"zh": "无", "en": "none"},
-    "rows": {"zh": "{table} 行数", "en": "{table} rows"},
+    "rows": {"zh": "{table}表行数", "en": "{table} rows"},
     "version": {"zh": "segmentation 版本", "en": "segmentation version"},
     "calendar": {"zh": "节假日日历", "en": "holiday calendar"},
     "run_time": {"zh": "运行时间", "en": "run time"},
@@ -47,6 +49,8 @@ FACTS = Catalog({
     "value": {"zh": "值", "en": "value"},
     "file": {"zh": "文件", "en": "file"},
     "table": {"zh": "表", "en": "table"},
+    "zh": {"zh": "中文", "en": "Chinese"},
+    "en": {"zh": "英文", "en": "English"},
 })
 
 
@@ -75,37 +79,47 @@ def run_facts(tables: Tables, parameters: Mapping[str, str], lang: str = "zh") -
     Returns
     -------
     DataFrame
-        Two columns, fact and value, as display text.
+        One column, value, indexed by fact, as display text. A source given
+        as a path shows by its file or folder name.
     """
     # Imported here because the package __init__ defines __version__ after its own imports.
     from . import __version__
 
     first, last = covered_years()
     rows = [
-        (FACTS("source", lang), str(parameters.get("source", "")) or "—"),
+        (FACTS("source", lang), Path(str(parameters.get("source", ""))).name or "—"),
         (FACTS("quarter", lang), str(parameters.get("quarter", ""))),
         (FACTS("config", lang), str(parameters.get("config", "")) or FACTS("defaults", lang)),
-        (FACTS("lang", lang), str(parameters.get("lang", lang))),
+        (FACTS("lang", lang), _language_name(str(parameters.get("lang", lang)), lang)),
         (FACTS("output_dir", lang), str(parameters.get("output_dir", "")) or FACTS("none", lang)),
         (FACTS("window", lang), data_window(tables)),
     ]
     for name in ("customers", "orders", "tickets", "followups", "overrides"):
         table = getattr(tables, name)
-        rows.append((FACTS("rows", lang, table=name), "—" if table is None else f"{len(table):,}"))
+        rows.append((FACTS("rows", lang, table=table_name(name, lang)), "—" if table is None else f"{len(table):,}"))
     rows.append((FACTS("version", lang), __version__))
     rows.append((FACTS("calendar", lang),
                  f"chinesecalendar {getattr(chinese_calendar, '__version__', '?')} ({first}–{last})"))
-    return pd.DataFrame(rows, columns=[FACTS("fact", lang), FACTS("value", lang)])
+    return _facts_frame(rows, lang)
+
+
+def _language_name(code: str, lang: str) -> str:
+    return FACTS(code, lang) if code in ("zh", "en") else code
+
+
+def _facts_frame(rows: list[tuple[str, str]], lang: str) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=[FACTS("fact", lang), FACTS("value", lang)]).set_index(FACTS("fact", lang))
 
 
 def file_hashes(tables: Tables, lang: str = "zh") -> pd.DataFrame:
-    """Return the SHA-256 of every input file, named by table and file name (no folders)."""
+    """Return the SHA-256 of every input file, indexed by table display name, files named without folders."""
     rows = []
     for table, paths in sorted(tables.files.items()):
         for path in paths:
             digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if Path(path).is_file() else "—"
-            rows.append((table, Path(path).name, digest))
-    return pd.DataFrame(rows, columns=[FACTS("table", lang), FACTS("file", lang), "SHA-256"])
+            rows.append((table_name(table, lang), Path(path).name, digest))
+    frame = pd.DataFrame(rows, columns=[FACTS("table", lang), FACTS("file", lang), "SHA-256"])
+    return frame.set_index(FACTS("table", lang))
 
 
 def git_commit(folder: str | Path | None = None) -> str | None:
@@ -127,4 +141,4 @@ def volatile_facts(timezone: str, lang: str = "zh", now: pd.Timestamp | None = N
     stamp = now if now is not None else pd.Timestamp.now(tz=timezone)
     rows = [(FACTS("run_time", lang), f"{stamp:%Y-%m-%d %H:%M:%S %Z}"),
             (FACTS("commit", lang), git_commit() or FACTS("unknown", lang))]
-    return pd.DataFrame(rows, columns=[FACTS("fact", lang), FACTS("value", lang)])
+    return _facts_frame(rows, lang)

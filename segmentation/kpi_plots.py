@@ -23,7 +23,7 @@ from .i18n import Catalog
 from .kpi_display import HEADERS, MEASURES
 from .kpi_groups import display_labels, suppressed_marker
 from .kpi_result import Section
-from .kpi_summary import SLA_ATTAINMENT_GOAL
+from .kpi_summary import goal_text
 from .plots import bar_chart, heatmap, new_figure, pin_cjk_font
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ TITLES = Catalog({
     "after_sales": {"zh": "各标签售后工单占比", "en": "After-sales share of tickets per label"},
     "this_quarter": {"zh": "本季度", "en": "this quarter"},
     "last_quarter": {"zh": "上季度", "en": "last quarter"},
-    "goal": {"zh": "目标 {goal:.0%}", "en": "goal {goal:.0%}"},
+    "goal": {"zh": "目标 {goal}", "en": "goal {goal}"},
     "percent": {"zh": "百分比（%）", "en": "percent (%)"},
     "hours": {"zh": "小时", "en": "hours"},
 })
@@ -109,7 +109,7 @@ def plot_csat(section: Section, config: Config, lang: str = "zh") -> Figure:
 
 
 def plot_sla(section: Section, config: Config, lang: str = "zh") -> Figure:
-    """Draw SLA attainment per label in percent, last quarter beside it, with the goal line."""
+    """Draw SLA attainment per label in percent, last quarter beside it, with the ``review.sla_goal`` line."""
     if not section.available:
         return _missing_figure(section, lang)
     table = section.table
@@ -117,8 +117,9 @@ def plot_sla(section: Section, config: Config, lang: str = "zh") -> Figure:
     names = display_labels(list(table.index), config, lang)
     positions = _paired_bars(ax, names, table["attainment"].to_numpy(dtype=float) * 100,
                              table["previous_attainment"].to_numpy(dtype=float) * 100, lang, "{:.1f}%")
-    ax.axhline(SLA_ATTAINMENT_GOAL * 100, color="#C44E52", linestyle="--", linewidth=1,
-               label=TITLES("goal", lang, goal=SLA_ATTAINMENT_GOAL))
+    goal = config.review.sla_goal
+    ax.axhline(goal * 100, color="#C44E52", linestyle="--", linewidth=1,
+               label=TITLES("goal", lang, goal=goal_text(goal)))
     _mark_suppressed(ax, positions - 0.19, table["suppressed"].to_numpy(), suppressed_marker(config, lang))
     ax.legend(loc="lower right", fontsize=8)
     ax.set_ylim(0, 110)

@@ -20,9 +20,10 @@ import pandas as pd
 from .config import Config
 from .i18n import Catalog, pick
 from .kpi import QuarterlyReview
-from .kpi_csat import ALPHA
-from .kpi_display import HEADERS
+from .kpi_display import HEADERS, MEASURES
+from .kpi_quarter import ONE_SECOND
 from .kpi_summary import decision_rule, describe_decision, nothing_to_decide
+from .quality import label as quality_label
 from .schema import Tables
 
 logger = logging.getLogger(__name__)
@@ -30,9 +31,11 @@ logger = logging.getLogger(__name__)
 TEXT = Catalog({
     "title": {"zh": "# {quarter} 客户分层季度复盘", "en": "# Quarterly review of customer segments, {quarter}"},
     "subtitle": {
-        "zh": "数据来源：{source}。季度按 {timezone} 时间划分；每位客户按季度初的标签统计。",
-        "en": "Data source: {source}. Quarters are cut in {timezone} time; each customer counts under "
-              "the label held at the start of the quarter.",
+        "zh": "本报告复盘 {quarter}（{first} 至 {last}，{timezone} 时间），数据来源：{source}；"
+              "每位客户按季度初所持的标签统计，并与上季度 {previous} 对比。",
+        "en": "This report reviews {quarter} ({first} to {last}, {timezone} time) on the data source {source}; "
+              "each customer counts under the label held at the start of the quarter, compared with the "
+              "previous quarter, {previous}.",
     },
     "summary": {"zh": "## 管理层摘要", "en": "## Summary for managers"},
     "headline": {"zh": "**核心指标**（箭头为与上季度 {previous} 相比的方向；解决时长 ↓ 表示变快）",
@@ -96,10 +99,15 @@ TEXT = Catalog({
               "{hours:g} hours.",
     },
     "followups_note": {
-        "zh": "**VIP 月度回访**：季度初 {vips} 位 VIP 客户中，{missing} 位有月份未回访（仅列客户编号）。",
-        "en": "**VIP monthly follow-up**: of {vips} VIP customers at the start, {missing} missed at least one "
-              "month (customer ids only).",
+        "zh": "**VIP 月度回访**：季度初 {vips:,} 位 VIP 客户中，{missing:,} 位有月份未回访。",
+        "en": "**VIP monthly follow-up**: of {vips:,} VIP customers at the start, {missing:,} missed at least "
+              "one month.",
     },
+    "followups_list": {
+        "zh": "下表按漏回访月数从多到少列出前 {limit} 位，仅列客户编号。",
+        "en": "The table lists the first {limit}, most months missed first, by customer id only.",
+    },
+    "followups_exported": {"zh": "完整名单见导出的表格。", "en": "The exported tables have the full list."},
     "rules": {"zh": "## 现行规则", "en": "## Rules in force"},
     "rules_note": {
         "zh": "综合标签规则表（价值维度决定核心标签）与各标签的服务策略，均来自当前配置。",
@@ -110,25 +118,24 @@ TEXT = Catalog({
     "label_warnings": {"zh": "**分类时的提示**", "en": "**Notes from classification**"},
     "quality_missing": {"zh": "本数据源没有数据质量报告。", "en": "This data source has no data-quality report."},
     "clustering": {"zh": "## 聚类与权重调优（可选）", "en": "## Clustering and weight tuning (optional)"},
-    "tuning_todo": {
-        "zh": "维度权重调优的要点尚未接入本报告（TODO）；请使用权重调优笔记本。",
-        "en": "The headline numbers of the dimension-weight tuning are not in this report yet (TODO); "
-              "use the weight-tuning notebook.",
-    },
     "facts": {"zh": "## 运行信息", "en": "## Run facts"},
 })
 
+# The words for actions match segmentation.quality.label, which names the action values in the same tables.
 QUALITY = Catalog({
     "table": {"zh": "表", "en": "table"},
     "rows_read": {"zh": "读取行数", "en": "rows read"},
     "kept": {"zh": "保留", "en": "kept"},
     "repaired": {"zh": "修复", "en": "repaired"},
-    "set_aside": {"zh": "剔除", "en": "set aside"},
-    "derived": {"zh": "由其他表推导", "en": "derived"},
+    "set_aside": {"zh": "搁置", "en": "set aside"},
+    "derived": {"zh": "由其他表推导", "en": "derived from another table"},
     "rule": {"zh": "规则", "en": "rule"},
     "action": {"zh": "处理", "en": "action"},
     "rows": {"zh": "行数", "en": "rows"},
 })
+SUMMARY_COUNTS = ("rows_read", "kept", "repaired", "set_aside")
+QUALITY_COUNTS = (*SUMMARY_COUNTS, "rows")
+FOLLOWUP_ROWS = 20
 
 
 def _number(value: float, template: str) -> str:
@@ -136,12 +143,17 @@ def _number(value: float, template: str) -> str:
 
 
 def title_markdown(review: QuarterlyReview, lang: str = "zh") -> str:
-    """Return the report title and the one-line description of the source and conventions."""
+    """Return the report title and one line on what it covers: quarter dates, source, label convention.
+
+    The source is named without its folders, so no home folder leaks into a report.
+    """
     current = review.current
     return "\n\n".join([
         TEXT("title", lang, quarter=current.quarter),
-        TEXT("subtitle", lang, source=Path(current.tables.source).name or current.tables.source,
-             timezone=current.config.timezone),
+        TEXT("subtitle", lang, quarter=current.quarter, first=f"{current.start:%Y-%m-%d}",
+             last=f"{current.end - ONE_SECOND:%Y-%m-%d}", timezone=current.config.timezone,
+             source=Path(current.tables.source).name or current.tables.source,
+             previous=review.previous.quarter),
     ])
 
 
@@ -164,7 +176,7 @@ def decisions_markdown(review: QuarterlyReview, lang: str = "zh") -> str:
         items = [f"{rank}. {describe_decision(row, review.current.config, lang)}"
                  for rank, (_, row) in enumerate(review.decisions.iterrows(), start=1)]
         lines.append("\n".join(items))
-    lines.append(f"*{decision_rule(lang)}*")
+    lines.append(f"*{decision_rule(review.current.config, lang)}*")
     return "\n\n".join(lines)
 
 
@@ -173,7 +185,9 @@ def section_markdown(review: QuarterlyReview, key: str, lang: str = "zh") -> str
 
     ``key`` is one of ``csat``, ``sla``, ``resolution``, ``conversion``,
     ``migration`` and ``anomalies``. The explanation states the method and
-    the overall figure, or the ``missing, because ...`` reason.
+    the overall figure, or the ``missing, because ...`` reason. Overrides
+    and VIP follow-ups, shown under the anomalies, have their own text in
+    :func:`overrides_markdown` and :func:`followups_markdown`.
     """
     sections, config = review.sections, review.current.config
     parts = [TEXT(key, lang)]
@@ -192,44 +206,68 @@ def section_markdown(review: QuarterlyReview, key: str, lang: str = "zh") -> str
     elif key == "conversion":
         parts.append(TEXT("conversion_note", lang))
     elif key == "migration":
-        parts.append(TEXT("migration_note", lang, **sections["migration"].notes))
+        notes = sections["migration"].notes
+        parts.append(TEXT("migration_note", lang, entered=f"{notes['entered']:,}", left=f"{notes['left']:,}"))
     elif key == "anomalies":
-        parts.extend(_anomaly_lines(review, lang))
+        parts.append(TEXT("anomalies_note", lang, alpha=config.review.significance))
+        if not sections["csat"].available and not sections["after_sales"].available:
+            parts.append(sections["after_sales"].reason(lang))
+        elif review.anomalies.empty:
+            parts.append(TEXT("no_anomalies", lang))
     elif key in sections and not sections[key].available:
         parts.append(sections[key].reason(lang))
     return "\n\n".join(parts)
 
 
-def _anomaly_lines(review: QuarterlyReview, lang: str) -> list[str]:
-    sections = review.sections
-    lines = [TEXT("anomalies_note", lang, alpha=ALPHA)]
-    if review.anomalies.empty:
-        lines.append(TEXT("no_anomalies", lang))
-    overrides, followups = sections["overrides"], sections["vip_followups"]
-    if overrides.available:
-        table = overrides.table["count"]
-        lines.append(TEXT("overrides_note", lang, decided=table["decided"], in_time=table["decided_in_time"],
-                          hours=overrides.notes["appeal_hours"]))
-    else:
-        lines.append(overrides.reason(lang))
-    if followups.available:
-        lines.append(TEXT("followups_note", lang, vips=followups.notes["vip_customers"],
-                          missing=followups.notes["customers_missing"]))
-    else:
-        lines.append(followups.reason(lang))
-    return lines
+def overrides_markdown(review: QuarterlyReview, lang: str = "zh") -> str:
+    """Return the sentence on the quarter's label overrides, or why the data has none."""
+    overrides = review.sections["overrides"]
+    if not overrides.available:
+        return overrides.reason(lang)
+    counts = overrides.table["count"]
+    return TEXT("overrides_note", lang, decided=counts["decided"], in_time=counts["decided_in_time"],
+                hours=overrides.notes["appeal_hours"])
+
+
+def followups_markdown(review: QuarterlyReview, lang: str = "zh", limit: int = FOLLOWUP_ROWS,
+                       exported: bool = False) -> str:
+    """Return the sentence on missed VIP follow-ups, or why it cannot be checked.
+
+    When more than ``limit`` customers missed a month, a second paragraph
+    states that the table lists only the first ``limit`` and, if
+    ``exported``, that the exported tables have the full list.
+    """
+    followups = review.sections["vip_followups"]
+    if not followups.available:
+        return followups.reason(lang)
+    missing = followups.notes["customers_missing"]
+    parts = [TEXT("followups_note", lang, vips=followups.notes["vip_customers"], missing=missing)]
+    if missing > limit:
+        exported_text = TEXT("followups_exported", lang) if exported else ""
+        separator = "" if lang == "zh" else " "
+        parts.append(separator.join(filter(None, [TEXT("followups_list", lang, limit=limit), exported_text])))
+    return "\n\n".join(parts)
 
 
 def rule_table_frame(config: Config, lang: str = "zh") -> pd.DataFrame:
-    """Return the expanded label rule table with display names: one row per tier combination."""
+    """Return the label rule table with display names: one row per value and activity tier, one column per need.
+
+    Each cell is the composite label of that combination of tiers.
+    """
     rules = config.label_rules.to_frame()
-    return pd.DataFrame({
-        pick({"zh": "价值", "en": "value"}, lang): [config.tier_name("value", key, lang) for key in rules["value"]],
-        pick({"zh": "活跃", "en": "activity"}, lang): [config.tier_name("activity", key, lang)
-                                                      for key in rules["activity"]],
-        pick({"zh": "需求", "en": "need"}, lang): [config.tier_name("need", key, lang) for key in rules["need"]],
-        HEADERS("label", lang): [config.label_name(key, lang) for key in rules["label"]],
-    })
+    names = {
+        "value": [config.tier_name("value", key, lang) for key in rules["value"]],
+        "activity": [config.tier_name("activity", key, lang) for key in rules["activity"]],
+        "need": [config.tier_name("need", key, lang) for key in rules["need"]],
+    }
+    long = pd.DataFrame({**names, "label": [config.label_name(key, lang) for key in rules["label"]]})
+    table = long.pivot(index=["value", "activity"], columns="need", values="label")
+    # pivot sorts the axes by name; the rule table's own order (high to low) is the one readers expect.
+    rows = pd.MultiIndex.from_frame(long[["value", "activity"]].drop_duplicates())
+    table = table.reindex(index=rows, columns=list(dict.fromkeys(names["need"])))
+    table.index.names = [pick({"zh": "价值", "en": "value"}, lang), pick({"zh": "活跃", "en": "activity"}, lang)]
+    table.columns.name = pick({"zh": "需求", "en": "need"}, lang)
+    return table
 
 
 def strategy_frame(config: Config, lang: str = "zh") -> pd.DataFrame:
@@ -239,27 +277,49 @@ def strategy_frame(config: Config, lang: str = "zh") -> pd.DataFrame:
         rows.append({
             HEADERS("label", lang): config.label_name(key, lang),
             HEADERS("target_minutes", lang): f"{strategy.first_response_minutes:g}",
-            HEADERS("clock", lang): {"24x7": "7×24", "working_hours": pick(
-                {"zh": "工作时间", "en": "working hours"}, lang)}[strategy.clock],
-            pick({"zh": "专属客服", "en": "dedicated agent"}, lang): pick(
-                {"zh": "是", "en": "yes"} if strategy.dedicated_agent else {"zh": "否", "en": "no"}, lang),
+            HEADERS("clock", lang): MEASURES(strategy.clock, lang),
+            pick({"zh": "专属客服", "en": "dedicated agent"}, lang): MEASURES(
+                "yes" if strategy.dedicated_agent else "no", lang),
             pick({"zh": "回访", "en": "follow-up"}, lang): pick(strategy.follow_up, lang),
             pick({"zh": "渠道与权益", "en": "channels and privileges"}, lang): "; ".join(
                 [*strategy.channels.get(lang, []), *strategy.privileges.get(lang, [])]),
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index(HEADERS("label", lang))
 
 
 def quality_frames(tables: Tables, lang: str = "zh") -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """Return the load's per-table summary and per-rule counts with headers in ``lang``.
+    """Return the load's per-table summary and per-rule counts as display text in ``lang``.
 
-    None when the source has no quality report (tables built in code).
+    Tables, rules and actions show by their names from
+    :func:`segmentation.quality.label`, counts with thousands separators and
+    flags as yes or no. The summary is indexed by table, the rule counts by
+    table and rule. None when the source has no quality report (tables built
+    in code).
     """
     if tables.quality is None:
         return None
-    frames = tables.quality.summary_frame(), tables.quality.to_frame()
-    return tuple(frame.rename(columns=lambda name: QUALITY(name, lang) if name in QUALITY else name)
-                 for frame in frames)
+    summary = tables.quality.summary_frame().reindex(columns=["table", *SUMMARY_COUNTS, "derived"])
+    rules = tables.quality.to_frame()
+    for frame in (summary, rules):
+        for column in ("table", "rule", "action"):
+            if column in frame.columns:
+                frame[column] = [quality_label(key, lang) for key in frame[column]]
+        for column in QUALITY_COUNTS:
+            if column in frame.columns:
+                frame[column] = [f"{int(count):,}" for count in frame[column]]
+    summary["derived"] = [MEASURES("yes" if derived else "no", lang) for derived in summary["derived"]]
+    summary = summary.set_index("table")
+    rules = rules.set_index(["table", "rule"])
+    return tuple(_quality_headers(frame, lang) for frame in (summary, rules))
+
+
+def _quality_headers(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    def header(name: str) -> str:
+        return QUALITY(name, lang) if name in QUALITY else name
+
+    frame = frame.rename(columns=header)
+    frame.index.names = [header(name) for name in frame.index.names]
+    return frame
 
 
 def warnings_markdown(review: QuarterlyReview, lang: str = "zh") -> str:

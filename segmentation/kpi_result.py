@@ -62,6 +62,10 @@ MESSAGES = Catalog({
         "zh": "季度初没有带标签的客户",
         "en": "no customer carried a label at the start of the quarter",
     },
+    "no_backtest": {
+        "zh": "无法回测（{detail}）",
+        "en": "no backtest is possible ({detail})",
+    },
     "not_available": {
         "zh": "该模块尚未提供",
         "en": "the module that computes it is not available yet",

@@ -10,11 +10,13 @@ Conventions for the whole file:
 * rates are fractions in [0, 1], CSAT is on 0-100, resolution in hours;
 * the items needing a decision are chosen by one rule (:data:`DECISION_RULE`):
   candidates come from significant CSAT drops, labels whose SLA attainment
-  is below :data:`SLA_ATTAINMENT_GOAL`, significant rises in after-sales
+  is below ``config.review.sla_goal``, significant rises in after-sales
   share, VIP customers with a missed monthly follow-up and overrides decided
   late; they are ranked by that category order, then by the number of
   customers concerned (most first), then by label order, and the first
-  :data:`DECISION_COUNT` are kept.
+  :data:`DECISION_COUNT` are kept. "Significant" means
+  ``p < config.review.significance``, decided in the CSAT and after-sales
+  sections.
 """
 
 from __future__ import annotations
@@ -28,12 +30,10 @@ import pandas as pd
 from .config import Config
 from .i18n import Catalog
 from .kpi_anomalies import significant_shifts
-from .kpi_csat import ALPHA
 from .kpi_result import Section
 
 logger = logging.getLogger(__name__)
 
-SLA_ATTAINMENT_GOAL = 0.9
 DECISION_COUNT = 3
 CATEGORIES = ("csat_drop", "sla_below_goal", "after_sales_rise", "vip_followups", "late_overrides")
 HEADLINES = ("csat", "sla", "resolution", "activation", "upgrade")
@@ -41,42 +41,49 @@ _DIGITS = {"points": 1, "fraction": 3, "hours": 1}
 
 DECISION_RULE = Catalog({
     "rule": {
-        "zh": "选取规则：依次按类别排序——CSAT 显著下降、首响 SLA 达成率低于 {goal:.0%}、售后工单占比显著上升、"
+        "zh": "选取规则：依次按类别排序——CSAT 显著下降、首响 SLA 达成率低于 {goal}、售后工单占比显著上升、"
               "VIP 客户漏回访、标签调整审批超时；同一类别内按涉及客户数从多到少，取前 {count} 项。"
-              "显著性水平 p < {alpha}。",
-        "en": "Rule: rank by category — significant CSAT drops, SLA attainment under {goal:.0%}, significant "
+              "显著性水平 p < {alpha:g}。",
+        "en": "Rule: rank by category — significant CSAT drops, SLA attainment under {goal}, significant "
               "rises in after-sales share, VIP customers missing a follow-up, overrides decided late — then "
               "by the number of customers concerned, most first; keep the first {count}. "
-              "Significance level p < {alpha}.",
+              "Significance level p < {alpha:g}.",
     },
 })
 
 MESSAGES = Catalog({
     "csat_drop": {
-        "zh": "{label}：CSAT 从 {previous:.1f} 降至 {current:.1f}（0–100 分，p = {p_value:.3f}），涉及 {customers} 位客户",
+        "zh": "{label}：CSAT 从 {previous:.1f} 降至 {current:.1f}（0–100 分，p = {p_value:.3f}），"
+              "涉及 {customers:,} 位客户",
         "en": "{label}: CSAT fell from {previous:.1f} to {current:.1f} (0-100, p = {p_value:.3f}), "
-              "{customers} customers",
+              "{customers:,} customers",
     },
     "sla_below_goal": {
-        "zh": "{label}：首响 SLA 达成率 {current:.1%}，低于 {goal:.0%} 的目标，涉及 {customers} 位客户",
-        "en": "{label}: first-response SLA attainment {current:.1%}, below the {goal:.0%} goal, "
-              "{customers} customers",
+        "zh": "{label}：首响 SLA 达成率 {current:.1%}，低于 {goal} 的目标，涉及 {customers:,} 位客户",
+        "en": "{label}: first-response SLA attainment {current:.1%}, below the {goal} goal, "
+              "{customers:,} customers",
     },
     "after_sales_rise": {
-        "zh": "{label}：售后工单占比从 {previous:.1%} 升至 {current:.1%}（p = {p_value:.3f}），涉及 {customers} 位客户",
+        "zh": "{label}：售后工单占比从 {previous:.1%} 升至 {current:.1%}（p = {p_value:.3f}），"
+              "涉及 {customers:,} 位客户",
         "en": "{label}: after-sales share of tickets rose from {previous:.1%} to {current:.1%} "
-              "(p = {p_value:.3f}), {customers} customers",
+              "(p = {p_value:.3f}), {customers:,} customers",
     },
     "vip_followups": {
-        "zh": "{customers} 位 VIP 客户本季度有月份未按月回访",
-        "en": "{customers} VIP customer(s) missed a monthly follow-up this quarter",
+        "zh": "{customers:,} 位 VIP 客户本季度有月份未按月回访",
+        "en": "{customers:,} VIP customer(s) missed a monthly follow-up this quarter",
     },
     "late_overrides": {
-        "zh": "{customers} 条标签调整在申请后超过 {hours:g} 小时才审批",
-        "en": "{customers} label override(s) were decided more than {hours:g} hours after the request",
+        "zh": "{customers:,} 条标签调整在申请后超过 {hours:g} 小时才审批",
+        "en": "{customers:,} label override(s) were decided more than {hours:g} hours after the request",
     },
     "nothing": {"zh": "本季度没有需要决策的事项。", "en": "Nothing needs a decision this quarter."},
 })
+
+
+def goal_text(goal: float) -> str:
+    """Return a goal fraction as a percentage without spurious decimals: 0.9 -> ``90%``, 0.925 -> ``92.5%``."""
+    return f"{goal * 100:.4g}%"
 
 
 def arrow(change: float, unit: str) -> str:
@@ -137,7 +144,7 @@ def headline_kpis(sections: Mapping[str, Section]) -> pd.DataFrame:
     return table
 
 
-def _candidates(sections: Mapping[str, Section]) -> list[dict[str, object]]:
+def _candidates(sections: Mapping[str, Section], sla_goal: float) -> list[dict[str, object]]:
     shifts = significant_shifts(sections["csat"], sections["after_sales"])
     found: list[dict[str, object]] = []
     for _, row in shifts.iterrows():
@@ -145,7 +152,7 @@ def _candidates(sections: Mapping[str, Section]) -> list[dict[str, object]]:
             found.append({"category": "csat_drop", **row.drop(["metric"]).to_dict()})
         if row["metric"] == "after_sales_share" and row["change"] > 0:
             found.append({"category": "after_sales_rise", **row.drop(["metric"]).to_dict()})
-    found.extend(_sla_candidates(sections["sla"]))
+    found.extend(_sla_candidates(sections["sla"], sla_goal))
     if sections["vip_followups"].available and sections["vip_followups"].notes["customers_missing"]:
         found.append({"category": "vip_followups", "label": "vip",
                       "customers": sections["vip_followups"].notes["customers_missing"]})
@@ -156,18 +163,27 @@ def _candidates(sections: Mapping[str, Section]) -> list[dict[str, object]]:
     return found
 
 
-def _sla_candidates(section: Section) -> list[dict[str, object]]:
+def _sla_candidates(section: Section, goal: float) -> list[dict[str, object]]:
     if not section.available:
         return []
     table = section.table
-    below = table[(table["attainment"] < SLA_ATTAINMENT_GOAL).fillna(False).astype(bool)]
+    below = table[(table["attainment"] < goal).fillna(False).astype(bool)]
     return [{"category": "sla_below_goal", "label": label, "current": row["attainment"],
-             "customers": int(row["customers"]), "goal": SLA_ATTAINMENT_GOAL}
+             "customers": int(row["customers"]), "goal": goal}
             for label, row in below.iterrows()]
 
 
 def decisions(sections: Mapping[str, Section], config: Config) -> pd.DataFrame:
     """Choose the items that most need a decision, by :data:`DECISION_RULE`.
+
+    Parameters
+    ----------
+    sections : mapping of str to Section
+        The review's sections; CSAT and after-sales already carry their
+        ``significant`` flags.
+    config : Config
+        Supplies ``review.sla_goal`` (labels below it are candidates) and
+        the label order used to break ties.
 
     Returns
     -------
@@ -178,7 +194,7 @@ def decisions(sections: Mapping[str, Section], config: Config) -> pd.DataFrame:
         ``p_value``, ``goal``, ``hours``; NaN where not relevant).
     """
     columns = ["category", "label", "customers", "previous", "current", "change", "p_value", "goal", "hours"]
-    found = pd.DataFrame(_candidates(sections)).reindex(columns=columns)
+    found = pd.DataFrame(_candidates(sections, config.review.sla_goal)).reindex(columns=columns)
     if found.empty:
         return found.astype({"category": "str", "label": "str"})
 
@@ -195,12 +211,16 @@ def describe_decision(row: pd.Series, config: Config, lang: str = "zh") -> str:
     fields = {name: (np.nan if pd.isna(value) else value) for name, value in row.items()}
     fields["label"] = label
     fields["customers"] = int(row["customers"])
+    if not pd.isna(row["goal"]):
+        fields["goal"] = goal_text(row["goal"])
     return MESSAGES(row["category"], lang, **fields)
 
 
-def decision_rule(lang: str = "zh") -> str:
-    """Return the stated rule used to choose the decision items, in ``lang``."""
-    return DECISION_RULE("rule", lang, goal=SLA_ATTAINMENT_GOAL, count=DECISION_COUNT, alpha=ALPHA)
+def decision_rule(config: Config, lang: str = "zh") -> str:
+    """Return the stated rule used to choose the decision items, with the SLA goal and test level of ``config``."""
+    review = config.review
+    return DECISION_RULE("rule", lang, goal=goal_text(review.sla_goal), count=DECISION_COUNT,
+                         alpha=review.significance)
 
 
 def nothing_to_decide(lang: str = "zh") -> str:

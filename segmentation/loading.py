@@ -1,16 +1,20 @@
 """Loading a data source into the canonical tables, without losing a row.
 
 ``load_source`` runs in phases: resolve the source into table specs, read
-every file as text, map headers to canonical columns (see
+every file (as text, or Parquet with its column types), map headers to canonical columns (see
 :mod:`segmentation.headers`), parse each column by its kind (see
 :mod:`segmentation.table_parsing`), clean (see :mod:`segmentation.cleaning`)
 and assemble :class:`Tables`.
 
 Conventions that hold for the whole file:
 
-* every column is read as text (``dtype=str``, pandas' NA detection off), so
-  ids keep their leading zeros and nothing is coerced before the parsers in
-  :mod:`segmentation.parse_values` and :mod:`segmentation.parse_dates` run;
+* every column of a text or Excel file is read as text (``dtype=str``,
+  pandas' NA detection off), so ids keep their leading zeros and nothing is
+  coerced before the parsers in :mod:`segmentation.parse_values` and
+  :mod:`segmentation.parse_dates` run. A table whose files are all Parquet
+  is read with its column types (:mod:`segmentation.parquet_fast`), and
+  :mod:`segmentation.table_parsing` sends only the columns not already of
+  their canonical type through those parsers;
 * each source record gets its 1-based line number in its file (header on
   line 1), found with a vectorised scan of newlines outside quotes, so
   multi-line quoted descriptions are located correctly;
@@ -37,6 +41,7 @@ from .encoding import read_records
 from .errors import DataValidationError, EncodingDetectionError, Problem
 from .headers import resolve_columns
 from .i18n import Catalog
+from .parquet_fast import concat_records, read_parquet_table, reads_typed, release_arrow_memory
 from .quality import QualityReport, TableLedger
 from .schema import SCHEMAS, Tables, empty_table
 from .sources import SourceSpec, TableSpec, resolve_source
@@ -136,10 +141,11 @@ def _na(spec: SourceSpec, table_spec: TableSpec) -> tuple[str, ...] | None:
 
 
 def _read_table(spec: TableSpec, lang: str) -> tuple[TableLedger | None, list[Problem]]:
+    typed = reads_typed(spec)
     frames, files, lines, problems = [], [], [], []
     for path in spec.files:
         try:
-            frame, file_lines = read_records(path, spec, lang)
+            frame, file_lines = read_parquet_table(path, spec) if typed else read_records(path, spec, lang)
         except EncodingDetectionError as error:
             problems.append(Problem(spec.table, "encoding", str(error), file=str(path), fatal=True))
             continue
@@ -148,12 +154,20 @@ def _read_table(spec: TableSpec, lang: str) -> tuple[TableLedger | None, list[Pr
             problems.append(Problem(spec.table, "unreadable", message, file=str(path), fatal=True))
             continue
         frames.append(frame)
-        files.append(pd.Series(str(path), index=frame.index, dtype="str"))
+        files.append(str(path))
         lines.append(file_lines)
     if problems or not frames:
         return None, problems
-    raw = pd.concat(frames, ignore_index=True)
-    return TableLedger(spec.table, raw, pd.concat(files, ignore_index=True), np.concatenate(lines)), []
+    raw = concat_records(frames) if typed else pd.concat(frames, ignore_index=True)
+    return TableLedger(spec.table, raw, _file_column(files, [len(frame) for frame in frames]),
+                       np.concatenate(lines)), []
+
+
+def _file_column(files: list[str], rows: list[int]) -> pd.Categorical:
+    """Return the file of each row as a categorical, one category per distinct file."""
+    categories = list(dict.fromkeys(files))
+    codes = np.repeat([categories.index(file) for file in files], rows)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype="str"))
 
 
 def _customer_ledger(spec: SourceSpec, ledgers: dict[str, TableLedger], config: Config,
@@ -166,6 +180,7 @@ def _customer_ledger(spec: SourceSpec, ledgers: dict[str, TableLedger], config: 
 
 
 def _assemble(spec: SourceSpec, ledgers: dict[str, TableLedger], config: Config, report: QualityReport) -> Tables:
+    release_arrow_memory()
     frames = {}
     for table in SCHEMAS:
         ledger = ledgers.get(table)
@@ -176,6 +191,11 @@ def _assemble(spec: SourceSpec, ledgers: dict[str, TableLedger], config: Config,
         if len(ledger.raw) and frames[table].empty:
             logger.warning("%s: all %d rows read were set aside, so the table is empty; see the quality report",
                            table, len(ledger.raw))
+        if table != "overrides":
+            # Tables now holds the kept rows. Overrides are exempt because
+            # overrides.check_loaded_overrides reads their parsed rows by position.
+            ledger.drop_kept_rows()
+            release_arrow_memory()
     files = {table: sorted(ledger.files.unique()) for table, ledger in ledgers.items() if len(ledger.files)}
     return Tables(
         customers=frames["customers"], orders=frames["orders"], tickets=frames["tickets"],
@@ -222,18 +242,26 @@ def derive_customers(source: SourceSpec, ledgers: dict[str, TableLedger], config
 
 
 def _customers_from_ids(ledgers: dict[str, TableLedger], tz: str) -> TableLedger:
-    parts = [pd.DataFrame({"customer_id": ledger.frame["customer_id"], "file": ledger.files, "line": ledger.lines})
-             .dropna(subset=["customer_id"])
-             for name, ledger in ledgers.items() if name in ("orders", "tickets")]
+    parts = [_first_rows_of_ids(ledger) for name, ledger in ledgers.items() if name in ("orders", "tickets")]
     if not parts:
         parts = [pd.DataFrame({"customer_id": pd.Series(dtype="str"), "file": pd.Series(dtype="str"),
                                "line": pd.Series(dtype="int64")})]
     seen = pd.concat(parts, ignore_index=True).drop_duplicates("customer_id", keep="first").reset_index(drop=True)
-    ledger = TableLedger("customers", seen[["customer_id"]], seen["file"], seen["line"].to_numpy(), derived=True)
+    seen["customer_id"] = seen["customer_id"].astype("str")
+    ledger = TableLedger("customers", seen[["customer_id"]], seen["file"].astype("str"), seen["line"].to_numpy(),
+                         derived=True)
     frame = empty_table("customers", tz).reindex(seen.index)
     frame["customer_id"] = seen["customer_id"]
     ledger.frame = frame
     return ledger
+
+
+def _first_rows_of_ids(ledger: TableLedger) -> pd.DataFrame:
+    """Return the first row naming each customer id of a table: its id, file and line."""
+    ids = ledger.frame["customer_id"]
+    first = ids.notna().to_numpy() & ~ids.duplicated(keep="first").to_numpy()
+    return pd.DataFrame({"customer_id": ids[first].astype("str"), "file": ledger.files[first].astype("str"),
+                         "line": ledger.lines[first]})
 
 
 def _log_conflicts(parent: TableLedger, ids: pd.Series, mapping: dict[str, str]) -> None:

@@ -131,9 +131,11 @@ class TableLedger:
     table : str
         Canonical table name.
     raw : DataFrame
-        The rows as read, all text, one row per source record (index 0..n-1).
+        The rows as read, one row per source record (index 0..n-1): all text,
+        or the typed columns of Parquet files (see :mod:`segmentation.parquet_fast`).
     files : Series of str
-        Source file of each row.
+        Source file of each row, stored as a categorical because it repeats
+        one path over the rows of each file.
     lines : ndarray of int
         1-based line number of each row in its file.
     derived : bool
@@ -145,20 +147,30 @@ class TableLedger:
         The parsed canonical columns, one row per raw row, set by the loader.
     headers : dict
         Canonical column -> source header, for locating problems.
-    reason : Series of str
-        Why each row was set aside; missing for kept rows.
+    reason : Series
+        Why each row was set aside; missing for kept rows. A categorical of
+        rule names, so that millions of kept rows cost a byte each.
+
+    Notes
+    -----
+    Once the loader has copied the kept rows into the canonical table, it
+    calls :meth:`drop_kept_rows`, after which ``raw`` and ``frame`` hold the
+    set-aside rows only. Counts, reasons, files and lines cover every row
+    throughout, and their index is the row position in the source.
     """
 
     def __init__(self, table: str, raw: pd.DataFrame, files: pd.Series, lines: np.ndarray,
                  derived: bool = False) -> None:
         self.table = table
         self.raw = raw.reset_index(drop=True)
-        self.files = pd.Series(files, dtype="str").reset_index(drop=True)
+        self.files = pd.Series(files).astype("category").reset_index(drop=True)
         self.lines = np.asarray(lines, dtype="int64")
         self.derived = derived
         self.frame: pd.DataFrame | None = None
         self.headers: dict[str, str] = {}
-        self.reason = pd.Series(np.nan, index=self.raw.index, dtype="str")
+        no_reason = pd.Categorical.from_codes(np.full(len(self.raw), -1, dtype=np.int8),
+                                              categories=pd.Index([], dtype="str"))
+        self.reason = pd.Series(no_reason, index=self.raw.index)
         self.repairs: dict[str, pd.Series] = {}
         self.counts: dict[str, pd.Series] = {}
         self.rules: list[str] = []  # in the order they first ran, for reports
@@ -170,7 +182,9 @@ class TableLedger:
 
     def set_aside(self, rule: str, mask: pd.Series) -> int:
         """Set aside the still-kept rows of ``mask`` with reason ``rule``; return how many."""
-        hit = self.kept & mask.reindex(self.raw.index, fill_value=False).astype(bool)
+        hit = self.kept & mask.reindex(self.reason.index, fill_value=False).astype(bool)
+        if rule not in self.reason.cat.categories:
+            self.reason = self.reason.cat.add_categories([rule])
         self.reason[hit] = rule
         self._ran(rule)
         return int(hit.sum())
@@ -188,13 +202,13 @@ class TableLedger:
         self._accumulate(self.counts, rule, mask)
 
     def _accumulate(self, store: dict[str, pd.Series], rule: str, mask: pd.Series) -> None:
-        mask = mask.reindex(self.raw.index, fill_value=False).astype(bool)
+        mask = mask.reindex(self.reason.index, fill_value=False).astype(bool)
         store[rule] = store[rule] | mask if rule in store else mask
         self._ran(rule)
 
     def rule_counts(self) -> pd.DataFrame:
         """Return ``rule, action, rows`` for this table; repairs and counts only on kept rows."""
-        records = [(rule, "set_aside", int(n)) for rule, n in self.reason.value_counts(sort=False).items()]
+        records = [(str(rule), "set_aside", int(n)) for rule, n in self.reason.value_counts(sort=False).items()]
         for action, store in (("repaired", self.repairs), ("counted", self.counts)):
             records += [(rule, action, int((mask & self.kept).sum())) for rule, mask in store.items()]
         frame = pd.DataFrame(records, columns=["rule", "action", "rows"])
@@ -204,13 +218,25 @@ class TableLedger:
 
     def summary(self) -> dict[str, object]:
         """Return rows read, kept, repaired and set aside."""
-        repaired = pd.Series(False, index=self.raw.index)
+        repaired = pd.Series(False, index=self.reason.index)
         for mask in self.repairs.values():
             repaired |= mask
         kept = self.kept
-        return {"table": self.table, "rows_read": len(self.raw), "kept": int(kept.sum()),
+        return {"table": self.table, "rows_read": len(self.reason), "kept": int(kept.sum()),
                 "repaired": int((repaired & kept).sum()), "set_aside": int((~kept).sum()),
                 "derived": self.derived}
+
+    def drop_kept_rows(self) -> None:
+        """Free the raw and parsed values of the kept rows, keeping those of the rows set aside.
+
+        The loader calls this once the kept rows are in the canonical table, so
+        that a table of millions of rows is not held twice more. No rule may
+        set rows aside or repair them afterwards.
+        """
+        aside = ~self.kept.to_numpy()
+        self.raw = self.raw[aside]
+        if self.frame is not None:
+            self.frame = self.frame[aside]
 
 
 class QualityReport:
@@ -239,15 +265,19 @@ class QualityReport:
         fact the message needs (the scale, the earlier line, the later time).
         """
         ledger = self.ledgers[table]
-        rows = rows.reindex(ledger.raw.index, fill_value=False).astype(bool)
+        rows = rows.reindex(ledger.reason.index, fill_value=False).astype(bool).to_numpy()
         if not rows.any():
             return
-        detail = pd.Series(detail, index=ledger.raw.index) if isinstance(detail, str) else detail
+        # Only the rows reported are selected and written as text: a table may have millions of rows.
+        labels = ledger.reason.index[rows]
+        if isinstance(detail, str):
+            details = np.full(len(labels), detail, dtype=object)
+        else:
+            details = detail.reindex(labels).astype("str").to_numpy()
         self._problems.append(pd.DataFrame({
-            "table": table, "kind": kind, "file": ledger.files[rows].to_numpy(),
-            "line": ledger.lines[rows.to_numpy()], "column": column,
-            "value": values.reindex(ledger.raw.index)[rows].astype("str").to_numpy(),
-            "detail": detail.reindex(ledger.raw.index)[rows].astype("str").to_numpy(),
+            "table": table, "kind": kind, "file": ledger.files[rows].astype("str").to_numpy(),
+            "line": ledger.lines[rows], "column": column,
+            "value": values.reindex(labels).astype("str").to_numpy(), "detail": details,
         }))
 
     def problems_frame(self) -> pd.DataFrame:
@@ -290,9 +320,11 @@ class QualityReport:
         """
         ledger = self.ledgers[table]
         aside = ~ledger.kept
-        frame = ledger.raw[aside].copy()
+        # By label, because after drop_kept_rows the raw frame holds the set-aside rows only.
+        frame = ledger.raw.loc[aside.index[aside.to_numpy()]].copy()
         headers = set(frame.columns)
-        added = {"file": ledger.files[aside], "line": ledger.lines[aside.to_numpy()], "reason": ledger.reason[aside]}
+        added = {"file": ledger.files[aside].astype("str"), "line": ledger.lines[aside.to_numpy()],
+                 "reason": ledger.reason[aside].astype("str")}
         for position, (name, values) in enumerate(added.items()):
             frame.insert(position, _free_name(name, headers), values)
         return frame.reset_index(drop=True)

@@ -5,8 +5,18 @@
 :mod:`segmentation.parse_values` and :mod:`segmentation.parse_dates`.
 Conventions that hold for the whole file:
 
-* the input is all text, and the output keeps its index: one row per raw row,
-  including the rows set aside;
+* the input is text, or the typed columns of a Parquet file (see
+  :mod:`segmentation.parquet_fast`). A typed column already of its canonical
+  type (a timestamp for a datetime, a number for an amount or a CSAT score)
+  is taken as it is; any other column is written as text first, so it is
+  parsed and validated as in a CSV file. String columns always go through
+  the text parsers, once per distinct value when they are categoricals;
+* the output keeps its index: one row per raw row, including the rows set
+  aside;
+* orders and tickets read from Parquet keep ``customer_id`` and their
+  category and text columns (:data:`CATEGORICAL_COLUMNS`) as categoricals of
+  str, which takes a fraction of the memory of tens of millions of strings.
+  Every other column has the dtype it has when read from CSV;
 * rows whose every field is missing (after the NA tokens) are set aside as
   ``empty_row`` before any column is parsed;
 * a bad value in a required column sets the row aside; in an optional column
@@ -25,7 +35,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .parse_dates import EXCEL, date_problem_kinds, parse_datetimes
+from .encoding import column_as_text
+from .parquet_fast import category_mask, is_text, map_parsed, map_text, reads_typed
+from .parse_dates import EXCEL, _localise, _within_range, date_problem_kinds, parse_datetimes
 from .parse_values import (
     DEFAULT_NA_TOKENS,
     STATUS_SYNONYMS,
@@ -40,6 +52,12 @@ from .pseudonymise import pseudonymise
 from .quality import QualityReport, TableLedger
 from .schema import SCHEMAS, Column
 from .sources import TableSpec
+
+# Columns that orders and tickets read from Parquet hold as categoricals (see the module docstring).
+CATEGORICAL_COLUMNS = {
+    "orders": ("customer_id", "status", "product"),
+    "tickets": ("customer_id", "channel", "issue_type", "status"),
+}
 
 
 def parse_table(ledger: TableLedger, spec: TableSpec, mapping: dict[str, str], zones: tuple[str, str],
@@ -69,16 +87,35 @@ def parse_table(ledger: TableLedger, spec: TableSpec, mapping: dict[str, str], z
         parser.add_csat(frame)
     if spec.table == "overrides":
         frame["source_row"] = ledger.lines
-    ledger.frame = frame
+    ledger.frame = _with_dtypes(frame, spec)
+
+
+def _with_dtypes(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Make the columns of :data:`CATEGORICAL_COLUMNS` categorical for Parquet tables, and every other one plain."""
+    categorical = CATEGORICAL_COLUMNS.get(spec.table, ()) if reads_typed(spec) else ()
+    for name in frame.columns:
+        is_categorical = isinstance(frame[name].dtype, pd.CategoricalDtype)
+        if name in categorical and not is_categorical:
+            frame[name] = frame[name].astype("category")
+        elif name not in categorical and is_categorical:
+            frame[name] = frame[name].astype("str")
+    return frame
 
 
 def _empty_rows(raw: pd.DataFrame, na: tuple[str, ...]) -> pd.Series:
     """Mark rows whose every field is missing; only rows with a missing first field are checked in full."""
-    empty = clean_text(raw.iloc[:, 0], na).isna() if raw.shape[1] else pd.Series(True, index=raw.index)
+    empty = _missing(raw.iloc[:, 0], na) if raw.shape[1] else pd.Series(True, index=raw.index)
     if empty.any():
         candidates = raw[empty]
-        empty[empty] = candidates.apply(lambda column: clean_text(column, na).isna()).all(axis=1)
+        empty[empty] = candidates.apply(lambda column: _missing(column, na)).all(axis=1)
     return empty
+
+
+def _missing(values: pd.Series, na: tuple[str, ...]) -> pd.Series:
+    """Mark missing values: empty text or an NA token in a text column, a missing value in a typed one."""
+    if is_text(values):
+        return category_mask(values, lambda text: clean_text(text, na).isna())
+    return values.isna()
 
 
 class _ColumnParser:
@@ -94,9 +131,20 @@ class _ColumnParser:
     def text(self, header: str | None, column: str | None = None) -> pd.Series:
         if header is None:
             return pd.Series(np.nan, index=self.index, dtype="str")
-        text = clean_text(self.ledger.raw[header], self.na)
         mapping = self.spec.values.get(column or "")
-        if mapping and SCHEMAS[self.spec.table].column(column).kind != "category":
+        if not mapping or SCHEMAS[self.spec.table].column(column).kind == "category":
+            mapping = None
+        raw = self.raw_text(header)
+        return _unchanged_or(raw, map_text(raw, lambda values: self._clean(values, mapping)))
+
+    def raw_text(self, header: str) -> pd.Series:
+        """Return a raw column as text, writing a typed column the way a CSV file would hold it."""
+        values = self.ledger.raw[header]
+        return values if is_text(values) else column_as_text(values)
+
+    def _clean(self, values: pd.Series, mapping: dict | None) -> pd.Series:
+        text = clean_text(values, self.na)
+        if mapping:
             exact = text.map({str(key).strip(): str(value) for key, value in mapping.items()})
             text = exact.where(exact.notna(), text).astype("str")
         return text
@@ -114,12 +162,17 @@ class _ColumnParser:
 
     def parse(self, column: Column) -> pd.Series:
         header = self.mapping.get(column.name)
+        if header is not None and _has_canonical_type(self.ledger.raw[header], column):
+            take = getattr(self, f"_take_{column.kind}")
+            return take(column, header, self.ledger.raw[header])
         text = self.text(header, column.name)
         parse = getattr(self, f"_parse_{column.kind}")
         return parse(column, header, text)
 
     def _parse_id(self, column: Column, header: str | None, text: pd.Series) -> pd.Series:
-        ids, bad = parse_ids(text, ())
+        ids, bad = map_parsed(text, lambda values: parse_ids(values, ()))
+        if not bad.any():
+            ids = _unchanged_or(text, ids)
         self.flag("bad_id", bad, header, column.required)
         # A missing customer id is a cleaning policy (missing_customer_id), not a parse problem.
         if column.name == SCHEMAS[self.spec.table].key != "customer_id" and header is not None:
@@ -149,13 +202,44 @@ class _ColumnParser:
 
     _parse_number = _parse_amount
 
+    def _take_datetime(self, column: Column, header: str, values: pd.Series) -> pd.Series:
+        """Take a timestamp column: naive values are local time of the source zone, aware ones are converted."""
+        inside = _in_parser_range(values)
+        bad = values.notna() & inside.isna()
+        if inside.dt.tz is None:
+            parsed = _localise(inside, self.source_tz, self.tz)
+        else:
+            parsed = inside.dt.tz_convert(self.tz)
+        # Only a value outside 1678-2261 is bad here, and the text parser calls that unreadable too.
+        self.flag("bad_date", bad, header, column.required)
+        if column.required:
+            self.flag("missing_date", parsed.isna() & ~bad, header, True)
+        return parsed
+
+    def _take_amount(self, column: Column, header: str, values: pd.Series) -> pd.Series:
+        if column.name == "amount" and self.spec.amount_from:
+            return pd.Series(np.nan, index=self.index, dtype="float64")
+        amounts, bad = _typed_amounts(values)
+        self.flag("bad_amount", bad, header, column.required)
+        if column.required:
+            self.flag("missing_amount", amounts.isna() & ~bad, header, True)
+        return amounts
+
+    _take_number = _take_amount
+
+    def _take_csat(self, column: Column, header: str, values: pd.Series) -> pd.Series:
+        return values.astype("float64")  # checked against its scale in add_csat
+
     def _parse_text(self, column: Column, header: str | None, text: pd.Series) -> pd.Series:
         return text
 
     def _parse_category(self, column: Column, header: str | None, text: pd.Series) -> pd.Series:
-        values, bad = map_values(text, column.allowed, self.spec.values.get(column.name),
-                                 STATUS_SYNONYMS.get(self.spec.table))
+        mapping, synonyms = self.spec.values.get(column.name), STATUS_SYNONYMS.get(self.spec.table)
+        values, bad = map_parsed(text, lambda values: map_values(values, column.allowed, mapping, synonyms))
         self.unknown_status = bad
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            # Every allowed value is a category, so a later rule may set any of them (status_from_prefix).
+            values = values.cat.set_categories(list(column.allowed))
         return values
 
     def _parse_csat(self, column: Column, header: str | None, text: pd.Series) -> pd.Series:
@@ -172,7 +256,8 @@ class _ColumnParser:
     def apply_line_ids(self, frame: pd.DataFrame) -> None:
         key = SCHEMAS[self.spec.table].key
         if self.spec.id_from_line and key:
-            stems = self.ledger.files.map({file: Path(file).name.split(".")[0] for file in self.ledger.files.unique()})
+            files = self.ledger.files.astype("str")
+            stems = files.map({file: Path(file).name.split(".")[0] for file in files.unique()})
             frame[key] = (stems + ":" + pd.Series(self.ledger.lines, dtype="int64").astype("str")).astype("str")
 
     def apply_amount_from(self, frame: pd.DataFrame) -> None:
@@ -181,7 +266,11 @@ class _ColumnParser:
         factors = []
         for key in ("quantity", "unit_price"):
             header = self.spec.amount_from[key]
-            values, bad = parse_amounts(clean_text(self.ledger.raw[header], self.na), ())
+            raw = self.ledger.raw[header]
+            if _is_number(raw):
+                values, bad = _typed_amounts(raw)
+            else:
+                values, bad = parse_amounts(clean_text(self.raw_text(header), self.na), ())
             self.flag("bad_amount", bad, header, True)
             self.flag("missing_amount", values.isna() & ~bad, header, True)
             factors.append(values)
@@ -191,16 +280,22 @@ class _ColumnParser:
         rule = self.spec.status_from_prefix
         if not rule:
             return
-        marked = clean_text(self.ledger.raw[rule["column"]], self.na).str.startswith(rule["prefix"])
-        marked = marked.fillna(False).astype(bool)
+        marked = category_mask(self.raw_text(rule["column"]),
+                               lambda text: clean_text(text, self.na).str.startswith(rule["prefix"]))
         frame.loc[marked, "status"] = rule["status"]
         self.unknown_status &= ~marked
 
     def add_csat(self, frame: pd.DataFrame) -> None:
         low, high = self._csat_scale(frame["channel"])
         header = self.mapping.get("csat")
-        scores, bad = parse_csat(frame["csat"], (low, high), ())
-        detail = low.map("{:g}".format) + "-" + high.map("{:g}".format)
+        if _is_number(frame["csat"]):
+            scores = frame["csat"]
+            bad = scores.notna() & ((scores < low) | (scores > high))
+            scores = scores.mask(bad) if bad.any() else scores
+        else:
+            scores, bad = parse_csat(frame["csat"], (low, high), ())
+        # Formatted for the rows reported only: a Python call per row is slow on millions of tickets.
+        detail = low[bad].map("{:g}".format).astype("str") + "-" + high[bad].map("{:g}".format).astype("str")
         self.flag("csat_out_of_scale", bad, header, False, detail)
         frame["csat"] = scores
         frame["csat_min"], frame["csat_max"] = low, high
@@ -212,3 +307,42 @@ class _ColumnParser:
         low = channel.map({name: scale[0] for name, scale in by_channel.items()}).astype("float64")
         high = channel.map({name: scale[1] for name, scale in by_channel.items()}).astype("float64")
         return low.fillna(default_low), high.fillna(default_high)
+
+
+def _has_canonical_type(values: pd.Series, column: Column) -> bool:
+    """Return True when a typed column can be taken without parsing: timestamps for datetimes, numbers for numbers."""
+    if column.kind == "datetime":
+        return pd.api.types.is_datetime64_any_dtype(values.dtype)
+    if column.kind in ("amount", "number", "csat"):
+        return _is_number(values)
+    return False
+
+
+def _is_number(values: pd.Series) -> bool:
+    dtype = values.dtype
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def _typed_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Return numbers as float64 and the infinite ones as bad, as :func:`parse_amounts` does for text."""
+    amounts = values.astype("float64")
+    bad = pd.Series(np.isinf(amounts.to_numpy()), index=values.index)
+    return (amounts.mask(bad) if bad.any() else amounts), bad
+
+
+def _in_parser_range(values: pd.Series) -> pd.Series:
+    """Return timestamps in nanoseconds, NaT where the text parser would reject them (outside 1678-2261)."""
+    naive = values.dt.tz_convert(None) if values.dt.tz is not None else values
+    bounds = _within_range(pd.Series([naive.min(), naive.max()], dtype=naive.dtype))
+    if values.dt.unit == "ns" and bounds.notna().all():
+        return values  # nothing to clear, so the column is shared with the raw frame rather than copied
+    return _within_range(values)
+
+
+def _unchanged_or(raw: pd.Series, parsed: pd.Series) -> pd.Series:
+    """Return ``raw`` itself when parsing left every value as it was, so the two share memory."""
+    if isinstance(raw.dtype, pd.CategoricalDtype) or not pd.api.types.is_string_dtype(raw.dtype):
+        return parsed
+    if isinstance(parsed.dtype, pd.CategoricalDtype) or parsed.dtype != raw.dtype:
+        return parsed
+    return raw if parsed.equals(raw) else parsed

@@ -80,6 +80,20 @@ def test_after_sales_shift_is_significant(after_sales):
     assert vip["significant"]
 
 
+def test_after_sales_significance_from_config():
+    strict = load_config(overrides={"review": {"significance": 0.005}})
+    tickets = pd.concat([tickets_of("2024-04-01", 8, 10), tickets_of("2024-01-01", 2, 10)], ignore_index=True)
+    tickets["created_at"] = local(tickets["created_at"])
+    tables = Tables(customers=LABELS[["customer_id"]], tickets=tickets)
+
+    result = after_sales_section(quarter(tables, config=strict),
+                                 quarter(tables, start="2024-01-01", end="2024-04-01", config=strict))
+
+    assert result.table.loc["vip", "p_value"] == pytest.approx(0.007290358, rel=1e-6)
+    assert not result.table.loc["vip", "significant"]
+    assert result.notes["alpha"] == 0.005
+
+
 def test_after_sales_small_groups_not_tested(after_sales):
     table = after_sales.table
     assert list(table.index) == ["vip", "regular", "to_activate"]

@@ -43,4 +43,13 @@ def test_clustering_repeats_with_seed(section):
                          ids=["zh", "en"])
 def test_clustering_text(section, lang, start):
     assert clustering_markdown(section, lang).startswith(start)
-    assert clustering_table(section, lang).shape == (1, 7)
+    assert clustering_table(section, lang).shape == (1, 6)
+
+
+def test_clustering_table_is_display_text(section):
+    table = clustering_table(section, "zh")
+
+    assert list(table.index) == ["k-means"]
+    assert list(table.columns) == ["簇数 k", "有效簇数", "轮廓系数", "ARI", "NMI", "AMI"]
+    assert table.iloc[0, 0] == "3"
+    assert table.iloc[0, 3] == f"{section.table.loc['kmeans', 'ari']:.3f}"

@@ -94,6 +94,20 @@ def test_csat_change_against_previous_quarter(section):
     assert section.notes["previous_overall_100"] == pytest.approx(93.75)
 
 
+@pytest.mark.parametrize(("significance", "significant"), [(0.05, False), (0.2, True)],
+                         ids=["default-level", "loose-level"])
+def test_csat_significance_from_config(significance, significant):
+    config = load_config(overrides={"review": {"min_group_size": 2, "significance": significance}})
+    tables = Tables(customers=LABELS[["customer_id"]], tickets=make_tickets(Q2_TICKETS + Q1_TICKETS))
+    current = quarter(tables, config, "2024Q2", "2024-04-01", "2024-07-01")
+    previous = quarter(tables, config, "2024Q1", "2024-01-01", "2024-04-01")
+
+    result = csat_section(current, previous)
+
+    assert result.table.loc["vip", "significant"] == significant
+    assert result.notes["alpha"] == significance
+
+
 def test_csat_suppressed_with_default_group_size():
     config = load_config()
     tickets = make_tickets(Q2_TICKETS)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from segmentation.config import load_config
-from segmentation.kpi_display import display_headline, display_migration, display_section
+from segmentation.kpi_display import display_anomalies, display_headline, display_migration, display_section
 from segmentation.kpi_result import Section
 
 LABELS = pd.Index(["vip", "regular", "to_activate"], name="label")
@@ -71,20 +71,32 @@ def test_headline_display(config):
     assert frame.loc["中→高价值升级率"].tolist()[0] == "缺失，原因：数据中没有订单，无法划分价值层级"
 
 
+@pytest.mark.parametrize(("lang", "change"), [("zh", "−1.1 小时"), ("en", "−1.1 h")], ids=["zh", "en"])
+def test_headline_hours_change_has_unit(lang, change):
+    headline = pd.DataFrame({"value": [21.0], "previous": [22.1], "change": [-1.1], "arrow": ["↓"],
+                             "unit": ["hours"], "missing": [""]}, index=pd.Index(["resolution"], name="kpi"))
+
+    frame = display_headline(headline, {"resolution": Section("resolution", table=pd.DataFrame())}, lang)
+
+    assert frame.iloc[0].tolist() == ["21.0", "22.1", change, "↓"]
+
+
 def test_migration_display_names(config):
     matrix = pd.DataFrame([[1, 0, 0], [2, 3, 0], [0, 2, 3]], index=LABELS.rename("start"),
                           columns=LABELS.rename("end"))
     frame = display_migration(Section("migration", table=matrix), config, "en")
     assert list(frame.index) == ["VIP key account", "regular service", "to be activated"]
     assert frame.index.name == "label at start"
-    assert frame.loc["regular service", "VIP key account"] == 2
+    assert frame.loc["regular service", "VIP key account"] == "2"
 
 
 def test_vip_followups_show_ids_only(config):
     table = pd.DataFrame({"customer_id": ["C001"], "missed_months": [2], "months": ["2024-05, 2024-06"]})
     frame = display_section(Section("vip_followups", table=table), config, "en")
-    assert list(frame.columns) == ["customer id", "months missed", "months"]
-    assert frame.iloc[0].tolist() == ["C001", "2", "2024-05, 2024-06"]
+    assert frame.index.name == "customer id"
+    assert list(frame.index) == ["C001"]
+    assert list(frame.columns) == ["months missed", "months without follow-up"]
+    assert frame.iloc[0].tolist() == ["2", "2024-05, 2024-06"]
 
 
 @pytest.mark.parametrize(
@@ -96,4 +108,32 @@ def test_vip_followups_show_ids_only(config):
 def test_personal_ids_are_masked(config, customer_id, shown):
     table = pd.DataFrame({"customer_id": [customer_id], "missed_months": [1], "months": ["2024-05"]})
     frame = display_section(Section("vip_followups", table=table), config, "en")
-    assert frame.iloc[0, 0] == shown
+    assert frame.index[0] == shown
+
+
+def test_conversion_headers_name_base_and_converted(config):
+    table = pd.DataFrame({"customers": [1200], "count": [15], "rate": [0.0125], "previous_rate": [0.02],
+                          "change": [-0.0075]}, index=pd.Index(["mid_to_high"], name="measure"))
+
+    frame = display_section(Section("upgrade", table=table), config, "zh")
+
+    assert list(frame.columns[:2]) == ["季度初客户数", "已转化"]
+    assert frame.iloc[0].tolist() == ["1,200", "15", "1.2%", "2.0%", "−0.8 个百分点"]
+
+
+def test_overrides_count_header(config):
+    table = pd.DataFrame({"count": [8]}, index=pd.Index(["decided"], name="measure"))
+    frame = display_section(Section("overrides", table=table), config, "zh")
+    assert list(frame.columns) == ["条数"]
+    assert list(frame.index) == ["本季度审批的调整"]
+
+
+def test_anomalies_indexed_by_label_and_metric(config):
+    anomalies = pd.DataFrame({"label": ["to_activate"], "metric": ["after_sales_share"], "previous": [0.386],
+                              "current": [0.159], "change": [-0.227], "p_value": [0.00002], "customers": [60]})
+
+    frame = display_anomalies(anomalies, config, "en")
+
+    assert frame.index.names == ["label", "metric"]
+    assert frame.index[0] == ("to be activated", "after-sales share")
+    assert frame.iloc[0].tolist() == ["38.6%", "15.9%", "−22.7 pp", "<0.001", "60"]

@@ -91,7 +91,8 @@ def test_orders_only_source_in_english(tmp_path):
     markdown = "\n".join(outputs(result, "text/markdown"))
 
     assert markdown.startswith("# Quarterly review of customer segments, 2011Q3")
-    assert markdown.count("missing, because the data has no tickets (service contacts)") == 3
+    assert markdown.count("missing, because the data has no tickets (service contacts)") == 4
+    assert "No label moved significantly" not in markdown
     assert "missing, because the data has no follow-up records" in markdown
     assert not re.search(r"[\u4e00-\u9fff]", markdown.split("## Rules in force")[0])
 

@@ -8,7 +8,7 @@ import pytest
 
 from segmentation.config import load_config
 from segmentation.kpi_result import Section
-from segmentation.kpi_summary import arrow, decisions, describe_decision, headline_kpis
+from segmentation.kpi_summary import arrow, decision_rule, decisions, describe_decision, goal_text, headline_kpis
 
 NAN = float("nan")
 LABELS = pd.Index(["vip", "regular", "to_activate"], name="label")
@@ -100,6 +100,45 @@ def test_no_decisions_when_nothing_stands_out():
 def test_describe_decision(sections, lang, expected):
     row = decisions(sections, load_config()).iloc[0]
     assert describe_decision(row, load_config(), lang) == expected
+
+
+def sla_only(attainment: float) -> dict[str, Section]:
+    """Sections where only the regular label's SLA attainment could make a decision item."""
+    calm = {key: Section(key, missing="no_tickets") for key in
+            ("csat", "resolution", "activation", "upgrade", "after_sales", "vip_followups", "overrides")}
+    sla = pd.DataFrame({"attainment": [attainment], "customers": [40], "suppressed": [False]},
+                       index=pd.Index(["regular"], name="label"))
+    return {**calm, "sla": Section("sla", table=sla)}
+
+
+def test_sla_goal_comes_from_config():
+    strict = load_config(overrides={"review": {"sla_goal": 0.95}})
+
+    flagged = decisions(sla_only(0.92), strict)
+
+    assert flagged["category"].tolist() == ["sla_below_goal"]
+    assert flagged.loc[0, "goal"] == pytest.approx(0.95)
+    assert describe_decision(flagged.iloc[0], strict, "zh") == (
+        "常规服务客户：首响 SLA 达成率 92.0%，低于 95% 的目标，涉及 40 位客户")
+
+
+def test_default_sla_goal_passes_92_percent():
+    assert decisions(sla_only(0.92), load_config()).empty
+
+
+def test_decision_rule_states_configured_levels():
+    config = load_config(overrides={"review": {"sla_goal": 0.925, "significance": 0.01}})
+
+    text = decision_rule(config, "en")
+
+    assert "SLA attainment under 92.5%" in text
+    assert text.endswith("Significance level p < 0.01.")
+
+
+@pytest.mark.parametrize(("goal", "expected"), [(0.9, "90%"), (0.925, "92.5%"), (1.0, "100%")],
+                         ids=["whole", "half-percent", "all"])
+def test_goal_text(goal, expected):
+    assert goal_text(goal) == expected
 
 
 def test_describe_late_overrides(sections):
