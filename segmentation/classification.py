@@ -29,7 +29,8 @@ from .config import VALUE_TIERS, Config, load_config
 from .features import build_features
 from .i18n import Catalog, check_lang
 from .labels import UNAVAILABLE, apply_label_rules, flag_columns, strategy_columns
-from .overrides import apply_overrides, check_loaded_overrides
+from .overrides import apply_overrides
+from .overrides_check import check_loaded_overrides
 from .schema import Tables
 from .tiers import activity_tiers, need_types, resolve_activity_basis, tier_categorical
 from .tiers_value import ValueTierer, format_share, value_contribution
@@ -194,7 +195,7 @@ def classify(tables: Tables, config: Config | None = None, as_of: object = None,
         :func:`~segmentation.features.build_features`).
     DataValidationError
         Invalid override rows, or rows that loading set aside (see
-        :func:`~segmentation.overrides.check_loaded_overrides`), each named
+        :func:`~segmentation.overrides_check.check_loaded_overrides`), each named
         by file and line in ``lang``.
 
     Warns

@@ -44,7 +44,8 @@ from .i18n import Catalog
 from .parquet_fast import concat_records, read_parquet_table, reads_typed, release_arrow_memory
 from .quality import QualityReport, TableLedger
 from .schema import SCHEMAS, Tables, empty_table
-from .sources import SourceSpec, TableSpec, resolve_source
+from .source_file import resolve_source
+from .sources import SourceSpec, TableSpec
 from .table_parsing import parse_table
 
 logger = logging.getLogger(__name__)

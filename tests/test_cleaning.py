@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from segmentation.config import load_config
 from segmentation.errors import DataValidationError
 from segmentation.loading import load_source
-from segmentation.overrides import check_loaded_overrides
+from segmentation.overrides_check import check_loaded_overrides
 
 TZ = "Asia/Shanghai"
 NOW = pd.Timestamp("2024-07-01 00:00", tz=TZ)

@@ -9,13 +9,8 @@ from segmentation.classification import classify
 from segmentation.config import load_config
 from segmentation.errors import DataValidationError
 from segmentation.loading import load_source
-from segmentation.overrides import (
-    apply_overrides,
-    check_loaded_overrides,
-    late_decisions,
-    summarize_overrides,
-    validate_overrides,
-)
+from segmentation.overrides import apply_overrides, late_decisions, summarize_overrides
+from segmentation.overrides_check import check_loaded_overrides, validate_overrides
 
 TZ = "Asia/Shanghai"
 AS_OF = pd.Timestamp("2024-06-30 23:59:59", tz=TZ)

@@ -22,7 +22,8 @@ from ..errors import ParameterError
 from ..export import FORMATS, output_format
 from ..i18n import Catalog
 from ..loading import load_source
-from ..overrides import check_loaded_overrides, summarize_overrides
+from ..overrides import summarize_overrides
+from ..overrides_check import check_loaded_overrides
 from ..register import build_register, count_by, value_shares, write_register
 from ..schema import Tables
 from . import COMMAND_HELP

@@ -20,7 +20,7 @@ from ..config import Config, load_config, parse_window
 from ..export import FORMATS, output_format, write_table
 from ..i18n import Catalog
 from ..loading import load_source
-from ..overrides import check_loaded_overrides
+from ..overrides_check import check_loaded_overrides
 from ..review import (
     ANOMALY_FLAGS,
     anomaly_counts,

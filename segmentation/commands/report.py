@@ -30,7 +30,7 @@ from ..render import HTML_NAME, INDEX_NAME, write_index, write_report_files
 from ..runner import NotebookRunError, find_notebook, run_notebook
 from ..sample import ensure_sample
 from ..sample import read_manifest as read_sample_manifest
-from ..sources import resolve_source
+from ..source_file import resolve_source
 from . import COMMAND_HELP
 
 logger = logging.getLogger(__name__)
