@@ -24,7 +24,7 @@ matches it, so the order below decides which rule a row is counted under:
 
 An override (a supervisor's decision from the appeal channel) naming a
 customer who is not in the customer file is kept, not set aside, so that
-:func:`segmentation.overrides.check_loaded_overrides` rejects it with its
+:func:`segmentation.overrides_check.check_loaded_overrides` rejects it with its
 line instead of the decision vanishing into the quarantine. An override with
 an unreadable date is set aside while parsing and recorded as a row problem,
 which that check also reports.
@@ -61,8 +61,8 @@ LINKED_TABLES = ("orders", "tickets", "followups", "overrides")
 # Tables whose rows are set aside when the customer file lacks their customer. Overrides are
 # left out, so an override on an unknown customer fails loudly (see the module docstring).
 UNKNOWN_CUSTOMER_TABLES = ("orders", "tickets", "followups")
-# Multiplier that folds one column's row hashes into the running hash of the columns before it
-# (the 64-bit FNV prime); arithmetic wraps modulo 2**64.
+# The 64-bit FNV prime. exact_duplicates folds each column's row keys into a running hash
+# with it, as FNV-1a does with bytes, and the arithmetic wraps modulo 2**64.
 _HASH_PRIME = np.uint64(0x100000001B3)
 
 
@@ -105,7 +105,7 @@ def exact_duplicates(ledger: TableLedger) -> pd.Series:
     """Return the rows whose source values equal an earlier row in every column.
 
     ``DataFrame.duplicated`` on tens of millions of rows of text is slow, so
-    rows are hashed column by column first, cheap typed columns before text.
+    rows are hashed column by column first, typed columns before text.
     A row stays a candidate only while its hash over the columns seen so far
     is shared with another row, and each column is hashed for the remaining
     candidates only. ``DataFrame.duplicated`` then compares the candidates
@@ -114,18 +114,22 @@ def exact_duplicates(ledger: TableLedger) -> pd.Series:
     raw = ledger.raw
     typed = [name for name in raw.columns if not _is_text_dtype(raw[name])]
     text = [name for name in raw.columns if name not in typed]
-    candidates = np.arange(len(raw))
+    candidates = None  # row positions still in question; None for all rows
     combined = np.zeros(len(raw), dtype=np.uint64)
     for group in ([typed] if typed else []) + [[name] for name in text]:
+        for name in group:
+            values = raw[name] if candidates is None else raw[name].iloc[candidates]
+            np.bitwise_xor(combined, _row_keys(values), out=combined)
+            np.multiply(combined, _HASH_PRIME, out=combined)
+        shared = pd.Series(combined).duplicated(keep=False).to_numpy()
+        candidates = np.flatnonzero(shared) if candidates is None else candidates[shared]
+        combined = combined[shared]
         if not len(candidates):
             break
-        for name in group:
-            values = raw[name] if len(candidates) == len(raw) else raw[name].iloc[candidates]
-            combined = combined * _HASH_PRIME + _row_hashes(values)
-        shared = pd.Series(combined).duplicated(keep=False).to_numpy()
-        candidates, combined = candidates[shared], combined[shared]
 
     duplicated = np.zeros(len(raw), dtype=bool)
+    if candidates is None:
+        candidates = np.arange(len(raw))  # a frame without columns
     if len(candidates):
         duplicated[candidates] = raw.iloc[candidates].duplicated(keep="first").to_numpy()
     return pd.Series(duplicated, index=raw.index)
@@ -135,18 +139,26 @@ def _is_text_dtype(values: pd.Series) -> bool:
     return pd.api.types.is_string_dtype(values.dtype) or values.dtype == object
 
 
-def _row_hashes(values: pd.Series) -> np.ndarray:
-    """Hash each value so that values ``DataFrame.duplicated`` calls equal get equal hashes."""
+def _row_keys(values: pd.Series) -> np.ndarray:
+    """Return a 64-bit key per value, equal for values that ``DataFrame.duplicated`` calls equal.
+
+    Codes, integers and the bits of timestamps and floats are keys as they
+    are; the running hash in :func:`exact_duplicates` mixes them.
+    """
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return pd.util.hash_array(values.cat.codes.to_numpy().astype("int64"))
+        return values.cat.codes.to_numpy().astype("int64").view("uint64")
     if _is_text_dtype(values):
         # Codes of one factorisation are equal exactly when the texts are, and cost less than hashing text.
-        return pd.util.hash_array(pd.factorize(values, use_na_sentinel=True)[0])
+        return pd.factorize(values, use_na_sentinel=True)[0].astype("int64").view("uint64")
     if pd.api.types.is_float_dtype(values.dtype):
-        # duplicated() takes -0.0 for 0.0 and every NaN for every other; their bits differ.
+        # duplicated() takes -0.0 for 0.0 and every NaN for every other, though their bits differ.
         numbers = values.to_numpy(dtype="float64", na_value=np.nan) + 0.0
         numbers[np.isnan(numbers)] = np.nan
-        return pd.util.hash_array(numbers)
+        return numbers.view("uint64")
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values.array.asi8.view("uint64")  # NaT is one integer, as duplicated() treats it
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iub":
+        return values.to_numpy().astype("int64").view("uint64")
     return pd.util.hash_pandas_object(values, index=False).to_numpy()
 
 

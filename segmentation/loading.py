@@ -188,21 +188,40 @@ def _assemble(spec: SourceSpec, ledgers: dict[str, TableLedger], config: Config,
         if ledger is None:
             frames[table] = None
             continue
-        frames[table] = ledger.frame[ledger.kept.to_numpy()].reset_index(drop=True)
-        if len(ledger.raw) and frames[table].empty:
+        rows_read = len(ledger.raw)
+        frames[table] = _take_kept_rows(ledger)
+        if rows_read and frames[table].empty:
             logger.warning("%s: all %d rows read were set aside, so the table is empty; see the quality report",
-                           table, len(ledger.raw))
-        if table != "overrides":
-            # Tables now holds the kept rows. Overrides are exempt because
-            # overrides.check_loaded_overrides reads their parsed rows by position.
-            ledger.drop_kept_rows()
-            release_arrow_memory()
+                           table, rows_read)
     files = {table: sorted(ledger.files.unique()) for table, ledger in ledgers.items() if len(ledger.files)}
     return Tables(
         customers=frames["customers"], orders=frames["orders"], tickets=frames["tickets"],
         followups=frames["followups"], overrides=frames["overrides"], source=spec.name,
         timezone=config.timezone, customers_derived=ledgers["customers"].derived, quality=report, files=files,
     )
+
+
+def _take_kept_rows(ledger: TableLedger) -> pd.DataFrame:
+    """Return the kept rows of the parsed table, freeing the ledger's copy of them column by column.
+
+    Copying the whole kept frame while the ledger still has every row would
+    keep a table of tens of millions of rows in memory twice. Column by
+    column, only one column is in memory twice at a time. Overrides keep
+    every parsed row in the ledger, because check_loaded_overrides reads the
+    rows set aside by position.
+    """
+    kept = ledger.kept.to_numpy()
+    if ledger.table == "overrides":
+        return ledger.frame[kept].reset_index(drop=True)
+
+    frame = ledger.frame
+    ledger.drop_kept_rows()
+    columns = {}
+    for name in list(frame.columns):
+        columns[name] = frame[name][kept].reset_index(drop=True)
+        del frame[name]
+    release_arrow_memory()
+    return pd.DataFrame(columns)
 
 
 def _with_parent_key(spec: TableSpec, source: SourceSpec, parent: TableLedger) -> TableSpec:

@@ -6,22 +6,23 @@ and amounts as numbers. Turning every column into text and parsing it again
 costs minutes on tens of millions of rows. This module reads the columns with
 their types instead, and :mod:`segmentation.table_parsing` takes a column of
 the canonical type as it is and converts any other column to text with
-:func:`column_as_text`, so that, for example, a date stored as a string is
-parsed and validated exactly as in a CSV file.
+:func:`segmentation.encoding.column_as_text`, so that, for example, a date
+stored as a string is parsed and validated exactly as in a CSV file.
 
 Conventions that hold for the whole file:
 
 * every column of the file is read, including columns no canonical column
   maps to, because exact duplicates compare whole rows and the quarantine
-  shows whole rows. The exception are the columns the loader computes itself
-  (:data:`COMPUTED_COLUMNS`, the CSAT scale and the 0-100 score of tickets)
-  when no canonical column maps to them: they are recomputed from ``csat``
-  and its declared scale, so they are not read, take no part in the
-  exact-duplicate comparison and are not in the quarantine;
-* string columns that repeat their values (customer ids outside the customers
-  table, category columns and text columns that are not personal data) are
-  read dictionary-encoded, as pandas categoricals. They take a fraction of
-  the memory, and the text parsers run once per distinct value;
+  shows whole rows. The exception is :data:`COMPUTED_COLUMNS`, the CSAT
+  scale and 0-100 score of tickets, unless a canonical column maps to them.
+  The loader recomputes them from ``csat`` and its declared scale, so they
+  are not read. They take no part in the exact-duplicate comparison and are
+  missing from the quarantine;
+* the string columns of :data:`CATEGORICAL_COLUMNS` (``customer_id`` and the
+  category and text columns of orders and tickets) are read
+  dictionary-encoded, as pandas categoricals, and stay categorical in the
+  loaded table. On tens of millions of rows they take a fraction of the
+  memory of strings, and the text parsers run once per distinct value;
 * the line of a row is its 0-based position plus two, as if a header line
   preceded the rows, as for Parquet files read as text.
 """
@@ -38,11 +39,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .headers import _helper_headers, resolve_columns
-from .schema import SCHEMAS
 from .sources import TableSpec
 
 logger = logging.getLogger(__name__)
 
+# Canonical columns that orders and tickets read from Parquet hold as categoricals of str.
+CATEGORICAL_COLUMNS = {
+    "orders": ("customer_id", "status", "product"),
+    "tickets": ("customer_id", "channel", "issue_type", "status"),
+}
 # Columns of a canonical table that the loader computes, which a canonical Parquet file also contains.
 COMPUTED_COLUMNS = {"tickets": ("csat_min", "csat_max", "csat_100")}
 
@@ -63,8 +68,8 @@ def read_parquet_table(path: str | Path, spec: TableSpec) -> tuple[pd.DataFrame,
     ----------
     path : str or Path
     spec : TableSpec
-        The table's spec; its column mapping decides which string columns are
-        read as categoricals (see the module docstring).
+        The table's spec. Its column mapping gives the headers of the
+        columns in :data:`CATEGORICAL_COLUMNS`.
 
     Returns
     -------
@@ -81,16 +86,17 @@ def read_parquet_table(path: str | Path, spec: TableSpec) -> tuple[pd.DataFrame,
     schema = pq.read_schema(path)
     headers = {name.strip(): name for name in schema.names}
     mapping, _ = resolve_columns(list(headers), spec, str(path), "en")
-    wanted = {headers[header] for header in _repeated_text_headers(mapping, spec.table)}
-    dictionary = [field.name for field in schema
-                  if field.name in wanted and (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))]
+    categorical = {headers[mapping[column]] for column in CATEGORICAL_COLUMNS.get(spec.table, ())
+                   if column in mapping}
+    dictionary = [field.name for field in schema if field.name in categorical
+                  and (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))]
     used = set(mapping.values()) | set(_helper_headers(spec).values())
     skipped = [header for header in COMPUTED_COLUMNS.get(spec.table, ()) if header in headers and header not in used]
     columns = [name for name in schema.names if name.strip() not in skipped]
 
     table = pq.read_table(path, columns=columns, read_dictionary=dictionary)
     # self_destruct frees each Arrow column once converted, so the file is not held twice in memory.
-    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    frame = table.to_pandas(split_blocks=True, self_destruct=True).reset_index(drop=True)
     del table
     release_arrow_memory()
     frame.columns = [str(column).strip() for column in frame.columns]
@@ -99,26 +105,13 @@ def read_parquet_table(path: str | Path, spec: TableSpec) -> tuple[pd.DataFrame,
 
 
 def release_arrow_memory() -> None:
-    """Hand memory that Arrow's allocator holds after frees back to the operating system.
+    """Return the memory that Arrow's allocator keeps after frees to the operating system.
 
-    pandas 3 keeps strings in Arrow arrays, and Arrow's default allocator
+    pandas 3 stores strings in Arrow arrays, and Arrow's default allocator
     (mimalloc or jemalloc) keeps freed pages for reuse. Between the phases of
-    loading a large table that memory would otherwise count towards the
-    peak: by about a third on the 100,000-customer sample.
+    loading a large table, that memory would otherwise add to the peak.
     """
     pa.default_memory_pool().release_unused()
-
-
-def _repeated_text_headers(mapping: dict[str, str], table: str) -> list[str]:
-    """Return the headers of the canonical columns whose values repeat: see the module docstring."""
-    schema = SCHEMAS[table]
-    headers = []
-    for column in schema.columns:
-        repeated = (column.kind == "category" or (column.kind == "text" and not column.personal)
-                    or (column.kind == "id" and column.name != schema.key))
-        if repeated and column.name in mapping:
-            headers.append(mapping[column.name])
-    return headers
 
 
 def concat_records(frames: list[pd.DataFrame]) -> pd.DataFrame:

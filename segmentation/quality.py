@@ -229,9 +229,9 @@ class TableLedger:
     def drop_kept_rows(self) -> None:
         """Free the raw and parsed values of the kept rows, keeping those of the rows set aside.
 
-        The loader calls this once the kept rows are in the canonical table, so
-        that a table of millions of rows is not held twice more. No rule may
-        set rows aside or repair them afterwards.
+        The loader calls this once it has taken the kept rows into the
+        canonical table, so that a table of millions of rows is not kept in
+        memory twice. No rule may set rows aside or repair them afterwards.
         """
         aside = ~self.kept.to_numpy()
         self.raw = self.raw[aside]
@@ -320,7 +320,7 @@ class QualityReport:
         """
         ledger = self.ledgers[table]
         aside = ~ledger.kept
-        # By label, because after drop_kept_rows the raw frame holds the set-aside rows only.
+        # By label, because after drop_kept_rows the raw frame contains the set-aside rows only.
         frame = ledger.raw.loc[aside.index[aside.to_numpy()]].copy()
         headers = set(frame.columns)
         added = {"file": ledger.files[aside].astype("str"), "line": ledger.lines[aside.to_numpy()],

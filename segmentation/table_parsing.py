@@ -8,15 +8,16 @@ Conventions that hold for the whole file:
 * the input is text, or the typed columns of a Parquet file (see
   :mod:`segmentation.parquet_fast`). A typed column already of its canonical
   type (a timestamp for a datetime, a number for an amount or a CSAT score)
-  is taken as it is; any other column is written as text first, so it is
+  is taken as it is. Any other column is written as text first, so it is
   parsed and validated as in a CSV file. String columns always go through
   the text parsers, once per distinct value when they are categoricals;
 * the output keeps its index: one row per raw row, including the rows set
   aside;
 * orders and tickets read from Parquet keep ``customer_id`` and their
-  category and text columns (:data:`CATEGORICAL_COLUMNS`) as categoricals of
-  str, which takes a fraction of the memory of tens of millions of strings.
-  Every other column has the dtype it has when read from CSV;
+  category and text columns
+  (:data:`~segmentation.parquet_fast.CATEGORICAL_COLUMNS`) as categoricals
+  of str, which take a fraction of the memory of tens of millions of
+  strings. Every other column has the dtype it has when read from CSV;
 * rows whose every field is missing (after the NA tokens) are set aside as
   ``empty_row`` before any column is parsed;
 * a bad value in a required column sets the row aside; in an optional column
@@ -36,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .encoding import column_as_text
-from .parquet_fast import category_mask, is_text, map_parsed, map_text, reads_typed
+from .parquet_fast import CATEGORICAL_COLUMNS, category_mask, is_text, map_parsed, map_text, reads_typed
 from .parse_dates import EXCEL, _localise, _within_range, date_problem_kinds, parse_datetimes
 from .parse_values import (
     DEFAULT_NA_TOKENS,
@@ -52,12 +53,6 @@ from .pseudonymise import pseudonymise
 from .quality import QualityReport, TableLedger
 from .schema import SCHEMAS, Column
 from .sources import TableSpec
-
-# Columns that orders and tickets read from Parquet hold as categoricals (see the module docstring).
-CATEGORICAL_COLUMNS = {
-    "orders": ("customer_id", "status", "product"),
-    "tickets": ("customer_id", "channel", "issue_type", "status"),
-}
 
 
 def parse_table(ledger: TableLedger, spec: TableSpec, mapping: dict[str, str], zones: tuple[str, str],
@@ -91,7 +86,7 @@ def parse_table(ledger: TableLedger, spec: TableSpec, mapping: dict[str, str], z
 
 
 def _with_dtypes(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
-    """Make the columns of :data:`CATEGORICAL_COLUMNS` categorical for Parquet tables, and every other one plain."""
+    """Make the :data:`CATEGORICAL_COLUMNS` of a Parquet table categorical, and any other categorical str."""
     categorical = CATEGORICAL_COLUMNS.get(spec.table, ()) if reads_typed(spec) else ()
     for name in frame.columns:
         is_categorical = isinstance(frame[name].dtype, pd.CategoricalDtype)
