@@ -16,6 +16,7 @@ import importlib
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from .commands import COMMAND_HELP
@@ -99,6 +100,15 @@ def configure_logging(quiet: bool, verbose: bool) -> None:
     logging.getLogger("segmentation").setLevel(level)
 
 
+def _run_handler(args: argparse.Namespace) -> int:
+    """Run the command, logging its warnings instead of printing Python's file:line form."""
+    with warnings.catch_warnings(record=True) as caught:
+        status = int(args.handler(args))
+    for warning in caught:
+        logger.warning("%s", warning.message)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -107,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.quiet, args.verbose)
 
     try:
-        return int(args.handler(args))
+        return _run_handler(args)
     except DataValidationError as error:
         print(MESSAGES("data_errors", args.lang, count=len(error.problems)), file=sys.stderr)
         for problem in error.problems:

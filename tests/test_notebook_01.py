@@ -44,10 +44,6 @@ def test_notebook_defines_no_functions_or_classes():
         assert defined == [], cell.source
 
 
-def test_stored_notebook_has_no_outputs():
-    assert all(not cell.outputs for cell in _code_cells())
-
-
 def _kernel_name() -> str:
     from jupyter_client.kernelspec import KernelSpecManager
 
