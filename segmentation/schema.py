@@ -107,6 +107,9 @@ CUSTOMERS = TableSchema(
         Column("industry", "text", aliases=("行业", "所属行业", "sector")),
         Column("region", "text", aliases=("地区", "区域", "城市", "省份", "city", "country", "area")),
         Column("status", "category", allowed=CUSTOMER_STATUSES, aliases=("状态", "客户状态", "customer status")),
+        # A lifetime total some CRMs export with the master data. It is loaded and
+        # shown, but value tiers use the orders table's amounts over the window.
+        Column("total_spend", "amount", aliases=("累计消费", "累计消费金额", "消费总额", "total spend", "lifetime spend")),
     ),
 )
 

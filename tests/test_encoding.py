@@ -40,6 +40,7 @@ def test_customers_load_in_each_encoding(tmp_path, data, expected, name):
     assert list(customers["customer_id"]) == ["00123"]
     assert list(customers["name"]) == [name]
     assert list(customers["region"]) == ["上海"]
+    assert list(customers["total_spend"]) == [1200.5]
     assert customers["customer_id"].dtype == "str"
 
 
