@@ -10,7 +10,9 @@ Conventions that hold for the whole file:
   value tier is ``unavailable`` and the rule table uses ``mid`` instead.
 * A customer registered after ``as_of`` does not exist yet at that time, so
   it is left out of features and labels and cannot shift the value tiers of
-  others. ``notes`` gives the count. A customer without ``registered_at`` stays.
+  others. ``notes`` gives the count. A customer without ``registered_at`` stays,
+  unless the customers were derived from orders and tickets: such a customer
+  had every record set aside, so it is left out too, with its own note.
 * ``labels`` has one row per customer, sorted by ``customer_id``, with the
   columns of :data:`LABEL_COLUMNS` followed by ``rule_label`` and
   ``override_decided_at``, which ``apply_overrides`` adds.
@@ -26,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .config import VALUE_TIERS, Config, load_config
+from .errors import DataValidationError, ParameterError, Problem
 from .features import build_features
 from .i18n import Catalog, check_lang
 from .labels import UNAVAILABLE, apply_label_rules, flag_columns, strategy_columns
@@ -86,8 +89,9 @@ MESSAGES = Catalog({
               "and every customer has need type 'none'.",
     },
     "no_timestamps": {
-        "zh": "数据中没有订单或工单时间，无法推断截止日期；请传入 as_of，例如 2024-06-30。",
-        "en": "the data has no order or ticket timestamps to infer as_of from; pass as_of, e.g. 2024-06-30.",
+        "zh": "数据中没有订单或工单时间，无法推断截止日期；请传入 as_of（命令行为 --as-of），例如 2024-06-30。",
+        "en": "the data has no order or ticket timestamps to infer as_of from; pass as_of (--as-of on the "
+              "command line), e.g. 2024-06-30.",
     },
     "no_customers": {
         "zh": "没有可分类的客户：客户表为空。请检查数据源和清洗规则（例如被排除的客户状态）。",
@@ -95,9 +99,23 @@ MESSAGES = Catalog({
               "(e.g. excluded customer statuses).",
     },
     "no_customers_yet": {
-        "zh": "没有可分类的客户：全部 {count} 位客户的注册时间都晚于分类时点 {as_of}。请选用更晚的 as_of。",
+        "zh": "没有可分类的客户：全部 {count} 位客户的注册时间都晚于分类时点 {as_of}。"
+              "数据的时间范围是 {first} 至 {last}，请在此范围内选择 as_of（或复核月份）。",
         "en": "no customers to classify: all {count} customers registered after as_of ({as_of}). "
-              "Choose a later as_of.",
+              "The data runs from {first} to {last}; choose an as_of (or review month) inside that range.",
+    },
+    "no_usable_records": {
+        "zh": "没有可分类的客户：全部 {count} 位客户都是从订单和工单中派生的，但他们的记录都被搁置了。"
+              "请用 segmentation validate 查看被搁置的行。",
+        "en": "no customers to classify: all {count} customers were derived from orders and tickets, "
+              "but every one of their records was set aside. Run segmentation validate to see those rows.",
+    },
+    "without_records": {
+        "zh": "有 {count} 位客户是从订单和工单中派生的，但他们的记录都被搁置了（例如缺少日期或金额为零），"
+              "没有可用记录，未参与本次分类。",
+        "en": "{count} customer(s) derived from orders and tickets had every record set aside "
+              "(a missing date or a zero amount, say), so they have no usable record "
+              "and were left out of this classification.",
     },
     "not_yet_registered": {
         "zh": "有 {count} 位客户的注册时间晚于分类时点 {as_of}，在该时点尚不存在，未参与本次分类。",
@@ -145,7 +163,7 @@ def default_as_of(tables: Tables, timezone: str, lang: str = "zh") -> pd.Timesta
 
     Raises
     ------
-    ValueError
+    DataValidationError
         If neither orders nor tickets carry a timestamp.
     """
     latest = NO_TIME
@@ -154,7 +172,7 @@ def default_as_of(tables: Tables, timezone: str, lang: str = "zh") -> pd.Timesta
         if table is not None and len(table) and column in table.columns:
             latest = max(latest, int(to_epoch_ns(table[column]).max()))
     if latest == NO_TIME:
-        raise ValueError(MESSAGES("no_timestamps", lang))
+        raise DataValidationError([Problem("source", "no_timestamps", MESSAGES("no_timestamps", lang), fatal=True)])
     day = pd.Timestamp(latest, unit="ns", tz="UTC").tz_convert(timezone).strftime("%Y-%m-%d")
     return resolve_as_of(day, timezone, lang)
 
@@ -167,7 +185,8 @@ def classify(tables: Tables, config: Config | None = None, as_of: object = None,
     ----------
     tables : Tables
         Canonical tables, e.g. from ``load_source``. Customers registered
-        after ``as_of`` are left out, and ``notes`` gives their count.
+        after ``as_of``, and derived customers without ``registered_at``, are
+        left out, and ``notes`` gives their counts.
     config : Config, optional
         Defaults to :func:`~segmentation.config.load_config`.
     as_of : str, date or Timestamp, optional
@@ -189,14 +208,19 @@ def classify(tables: Tables, config: Config | None = None, as_of: object = None,
 
     Raises
     ------
-    ValueError
-        An empty customer table, no customer registered by ``as_of``, an
-        unreadable ``as_of`` or tables that break the canonical layout (see
-        :func:`~segmentation.features.build_features`).
+    ParameterError
+        No customer registered by ``as_of``. The message names the first and
+        last day of the data.
     DataValidationError
-        Invalid override rows, or rows that loading set aside (see
+        No customer to classify (an empty customer table, or derived customers
+        whose records were all set aside), no ``as_of`` and no order or ticket
+        timestamp to infer it from, invalid override rows, or override rows
+        that loading set aside (see
         :func:`~segmentation.overrides_check.check_loaded_overrides`), each named
         by file and line in ``lang``.
+    ValueError
+        An unreadable ``as_of`` or tables that break the canonical layout (see
+        :func:`~segmentation.features.build_features`).
 
     Warns
     -----
@@ -211,11 +235,12 @@ def classify(tables: Tables, config: Config | None = None, as_of: object = None,
     existing, left_out = _registered_by(tables, as_of)
     if len(left_out):
         notes.append(MESSAGES("not_yet_registered", lang, count=len(left_out), as_of=f"{as_of:%Y-%m-%d %H:%M:%S}"))
+    existing, without_records = _with_records(existing)
+    if len(without_records):
+        notes.append(MESSAGES("without_records", lang, count=len(without_records)))
     features = build_features(existing, as_of, window, config, lang=lang)
-    if features.empty and len(left_out):
-        raise ValueError(MESSAGES("no_customers_yet", lang, count=len(left_out), as_of=f"{as_of:%Y-%m-%d %H:%M:%S}"))
     if features.empty:
-        raise ValueError(MESSAGES("no_customers", lang))
+        _raise_no_customers(tables, left_out, without_records, as_of, config.timezone, lang)
 
     value_tier, near_boundary, contribution, value_shares = _value_dimension(features, config, lang, notes)
     activity_tier = _activity_dimension(features, tables, config, lang, notes)
@@ -226,7 +251,7 @@ def classify(tables: Tables, config: Config | None = None, as_of: object = None,
     tiers = pd.DataFrame({"value_tier": value_tier, "activity_tier": activity_tier,
                           "need_type": need["need_type"]}, index=features.index)
     labels = _label_frame(features, tiers, need["need_share"], near_boundary, contribution, config, lang)
-    labels = _apply_overrides(labels, tables, overrides, left_out, config, as_of, lang)
+    labels = _apply_overrides(labels, tables, overrides, left_out.append(without_records), config, as_of, lang)
 
     logger.info("classified %d customers as of %s over %s", len(labels), as_of, window)
     return Classification(labels=labels, features=features, value_shares=value_shares, notes=notes,
@@ -327,6 +352,58 @@ def _registered_by(tables: Tables, as_of: pd.Timestamp) -> tuple[Tables, pd.Inde
         return tables, pd.Index([], dtype="str")
     left_out = pd.Index(customers.loc[later, "customer_id"].astype("str"))
     return dataclasses.replace(tables, customers=customers.loc[~later]), left_out
+
+
+def _with_records(tables: Tables) -> tuple[Tables, pd.Index]:
+    """Return the tables without derived customers that have no ``registered_at``, and the ids left out.
+
+    The loader dates a derived customer by their first kept order or ticket
+    (see :func:`~segmentation.loading.date_derived_customers`), so a derived
+    customer without a date had every row set aside and has no usable record.
+    A customer read from a customer file stays even without ``registered_at``.
+    """
+    customers = tables.customers
+    if not tables.customers_derived or "registered_at" not in customers.columns:
+        return tables, pd.Index([], dtype="str")
+    undated = customers["registered_at"].isna().to_numpy()
+    if not undated.any():
+        return tables, pd.Index([], dtype="str")
+    left_out = pd.Index(customers.loc[undated, "customer_id"].astype("str"))
+    return dataclasses.replace(tables, customers=customers.loc[~undated]), left_out
+
+
+def _raise_no_customers(tables: Tables, left_out: pd.Index, without_records: pd.Index, as_of: pd.Timestamp,
+                        timezone: str, lang: str) -> None:
+    """Raise the error that explains why no customer is left to classify.
+
+    An ``as_of`` before every customer's registration is a run parameter to
+    change, so it raises ``ParameterError``. The other causes are in the data
+    and raise ``DataValidationError``.
+    """
+    if len(left_out):
+        first, last = _data_span(tables, timezone)
+        raise ParameterError(MESSAGES("no_customers_yet", lang, count=len(left_out),
+                                      as_of=f"{as_of:%Y-%m-%d %H:%M:%S}", first=first, last=last))
+    if len(without_records):
+        message = MESSAGES("no_usable_records", lang, count=len(without_records))
+        raise DataValidationError([Problem("customers", "no_usable_records", message, fatal=True)])
+    raise DataValidationError([Problem("customers", "no_customers", MESSAGES("no_customers", lang), fatal=True)])
+
+
+def _data_span(tables: Tables, timezone: str) -> tuple[str, str]:
+    """Return the first and last local day of the order, ticket and registration times."""
+    stamps: list[int] = []
+    for name, column in (("orders", "order_date"), ("tickets", "created_at"), ("customers", "registered_at")):
+        table = getattr(tables, name)
+        if table is None or column not in table.columns or getattr(table[column].dtype, "tz", None) is None:
+            continue
+        values = to_epoch_ns(table[column])
+        values = values[values != NO_TIME]
+        if len(values):
+            stamps += [int(values.min()), int(values.max())]
+    days = [pd.Timestamp(stamp, unit="ns", tz="UTC").tz_convert(timezone).strftime("%Y-%m-%d")
+            for stamp in (min(stamps), max(stamps))]
+    return days[0], days[1]
 
 
 def _apply_overrides(labels: pd.DataFrame, tables: Tables, overrides: pd.DataFrame | None, left_out: pd.Index,

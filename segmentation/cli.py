@@ -6,7 +6,8 @@ is in ``segmentation.commands.COMMAND_HELP``. This module only
 parses the global options, configures logging and dispatches.
 
 Exit status: 0 success, 1 fatal data problems, 2 invalid usage or
-configuration, 3 a notebook run failed.
+configuration, 3 a notebook run failed. When the reader of standard output
+closes it early (``segmentation ... | head``), the run ends quietly with 0.
 """
 
 from __future__ import annotations
@@ -111,6 +112,34 @@ def _run_handler(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status."""
+    try:
+        try:
+            status = _parse_and_run(argv)
+        finally:
+            # Buffered output reaches a closed pipe only here, and also after --help's SystemExit.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_OK
+    return status
+
+
+def _discard_stdout() -> None:
+    """Point standard output at devnull, so the interpreter's final flush cannot fail again.
+
+    This is the recipe from the Python docs (``signal`` module, "Note on SIGPIPE").
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        # sys.stdout was replaced by an object without a file descriptor.
+        sys.stdout = os.fdopen(devnull, "w")
+        return
+    os.close(devnull)
+
+
+def _parse_and_run(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = _lang_from_argv(argv)
     args = build_parser(lang, _command_from_argv(argv)).parse_args(argv)
@@ -124,10 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  - {problem.message}", file=sys.stderr)
         return EXIT_DATA
     except (ConfigError, ParameterError) as error:
-        print(MESSAGES("error", args.lang, message=error), file=sys.stderr)
+        print(MESSAGES("error", args.lang, message=error.text(args.lang)), file=sys.stderr)
         return EXIT_USAGE
     except SegmentationError as error:
-        print(MESSAGES("error", args.lang, message=error), file=sys.stderr)
+        print(MESSAGES("error", args.lang, message=error.text(args.lang)), file=sys.stderr)
         return EXIT_DATA
 
 

@@ -7,11 +7,44 @@ together, so one run shows all of them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from .i18n import DEFAULT_LANG, SUPPORTED_LANGS, check_lang
 
 
 class SegmentationError(Exception):
-    """Base class of every error raised on purpose by the package."""
+    """Base class of every error raised on purpose by the package.
+
+    The message is either one string or a ``{"zh": ..., "en": ...}`` mapping.
+    ``str(error)`` is the text in the default language (Chinese) and
+    :meth:`text` picks a language; a plain-string message is returned for
+    every language.
+    """
+
+    @classmethod
+    def from_catalog(cls, catalog, message_key: str, /, **fields: object) -> "SegmentationError":
+        """Build the error from message ``message_key`` of an :class:`~segmentation.i18n.Catalog`, in every language."""
+        return cls({lang: catalog(message_key, lang, **fields) for lang in SUPPORTED_LANGS})
+
+    def _messages(self) -> Mapping[str, str] | None:
+        if len(self.args) == 1 and isinstance(self.args[0], Mapping):
+            return self.args[0]
+        return None
+
+    def __str__(self) -> str:
+        messages = self._messages()
+        if messages is None:
+            return super().__str__()
+        return messages[DEFAULT_LANG]
+
+    def text(self, lang: str = DEFAULT_LANG) -> str:
+        """Return the message in ``lang`` (``zh`` or ``en``)."""
+        check_lang(lang)
+        messages = self._messages()
+        if messages is None:
+            return str(self)
+        return messages.get(lang, messages[DEFAULT_LANG])
 
 
 class ConfigError(SegmentationError, ValueError):

@@ -96,6 +96,8 @@ def load_source(source: str | Path, config: Config | None = None, *, lang: str =
     clean_rows(ledgers, config, report)
     ledgers["customers"] = _customer_ledger(spec, ledgers, config, report)
     clean_links(ledgers, config, report, now=now)
+    if ledgers["customers"].derived:
+        date_derived_customers(ledgers)
 
     if strict and report.problems:
         found = [replace(problem, fatal=True) for problem in report.problems]
@@ -244,6 +246,7 @@ def derive_customers(source: SourceSpec, ledgers: dict[str, TableLedger], config
     orders and tickets, in order of first appearance. Ids of rows set aside
     (a cancelled order, say) count too: the customer exists even when none of
     their rows is spend. Rows read then equal the customers derived.
+    The loader then fills ``registered_at`` with :func:`date_derived_customers`.
     """
     spec = source.tables.get("customers")
     if spec is None:
@@ -259,6 +262,34 @@ def derive_customers(source: SourceSpec, ledgers: dict[str, TableLedger], config
     parse_table(ledger, spec, mapping, _zones(source, spec, config), _na(source, spec), report)
     _log_conflicts(parent, ids, mapping)
     return ledger
+
+
+def date_derived_customers(ledgers: dict[str, TableLedger]) -> None:
+    """Fill a missing ``registered_at`` of derived customers with the earliest date of their kept rows.
+
+    The dates are ``order_date`` and ``created_at`` of the orders and tickets
+    still kept after cleaning, so a customer does not exist before their
+    first usable record. A customer all of whose rows were set aside keeps no
+    ``registered_at``, and :func:`~segmentation.classification.classify`
+    leaves them out. A ``registered_at`` mapped from a column of the parent
+    table is kept as read.
+    """
+    customers = ledgers["customers"]
+    first_dates = [_first_kept_dates(ledgers[table], column)
+                   for table, column in (("orders", "order_date"), ("tickets", "created_at")) if table in ledgers]
+    if not first_dates:
+        return
+    earliest = pd.concat(first_dates).groupby(level=0).min()
+    frame = customers.frame
+    found = pd.Series(frame["customer_id"].map(earliest).to_numpy(), index=frame.index)
+    found = found.astype(frame["registered_at"].dtype)
+    frame["registered_at"] = frame["registered_at"].fillna(found)
+
+
+def _first_kept_dates(ledger: TableLedger, column: str) -> pd.Series:
+    """Return the earliest ``column`` of each customer id over the kept rows of ``ledger``."""
+    kept = ledger.frame.loc[ledger.kept.to_numpy(), ["customer_id", column]].dropna()
+    return kept.groupby(kept["customer_id"].astype("str"))[column].min()
 
 
 def _customers_from_ids(ledgers: dict[str, TableLedger], tz: str) -> TableLedger:

@@ -1,9 +1,10 @@
 """Validation of label-override rows from the appeal channel (分类申诉通道).
 
 Every override row is checked before it can change a label: the required
-columns and values, a known customer, a known label, and a decision no
-earlier than its request. The problems of all rows are collected and raised
-together as one :class:`~segmentation.errors.DataValidationError`.
+columns and values, a known customer, a known label, a decision no
+earlier than its request, and an expiry no earlier than the decision. The
+problems of all rows are collected and raised together as one
+:class:`~segmentation.errors.DataValidationError`.
 :mod:`segmentation.overrides` applies the rows that pass.
 
 Conventions that hold for the whole file:
@@ -63,6 +64,11 @@ MESSAGES = Catalog({
     "decided_before_requested": {
         "zh": "{where}：审批时间 {decided} 早于申请时间 {requested}；请核对这两个时间。",
         "en": "{where}: decided_at {decided} is before requested_at {requested}; check both times.",
+    },
+    "expires_before_decided": {
+        "zh": "{where}：失效时间 {expires} 早于审批时间 {decided}，该覆盖从未生效；请核对这两个时间。",
+        "en": "{where}: expires_at {expires} is before decided_at {decided}, so the override never takes "
+              "effect; check both times.",
     },
 })
 
@@ -146,6 +152,11 @@ def _row_problems(row: pd.Series, unknown_customer: bool, known_label: bool,
                            decided=row["decided_at"], requested=row["requested_at"])
         problems.append(Problem(kind="decided_before_requested", message=message, column="decided_at",
                                 value=str(row["decided_at"]), **located))
+    if pd.notna(row["expires_at"]) and pd.notna(row["decided_at"]) and row["expires_at"] < row["decided_at"]:
+        message = MESSAGES("expires_before_decided", lang, where=where,
+                           expires=row["expires_at"], decided=row["decided_at"])
+        problems.append(Problem(kind="expires_before_decided", message=message, column="expires_at",
+                                value=str(row["expires_at"]), **located))
     return problems
 
 
@@ -178,8 +189,8 @@ def validate_overrides(overrides: pd.DataFrame, customer_ids: pd.Series | list[s
     ------
     DataValidationError
         One problem per bad cell, all rows checked first: a missing column or
-        value, an unknown customer, an unknown label, or a decision before the
-        request.
+        value, an unknown customer, an unknown label, a decision before the
+        request, or an expiry before the decision.
     """
     _check_columns(overrides, file, lang)
     frame = normalise_overrides(overrides, config)
@@ -205,7 +216,8 @@ def override_problems(frame: pd.DataFrame, customer_ids: pd.Series | list[str], 
     unknown_customer = customers.notna().to_numpy() & (customer_codes(customers, known_ids) < 0)
     known_label = frame["label"].isin(list(label_lookup(config))).to_numpy()
     missing = frame[list(_REQUIRED_TEXT + _REQUIRED_TIMES)].isna().any(axis=1).to_numpy()
-    reversed_times = (frame["decided_at"] < frame["requested_at"]).to_numpy()
+    reversed_times = ((frame["decided_at"] < frame["requested_at"])
+                      | (frame["expires_at"] < frame["decided_at"])).to_numpy()
 
     problems: list[Problem] = []
     for position in np.flatnonzero(unknown_customer | ~known_label | missing | reversed_times):

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import nbformat
 from fontTools import subset
@@ -49,6 +50,9 @@ REMOVE_CELL_TAGS = ("remove-cell", "remove_cell")
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 HTML_LANGUAGE_CODES = {"zh": "zh-CN", "en": "en"}
 EMBEDDED_FONT_FAMILY = "Segmentation CJK"
+# The zone of the default configuration, used when the caller names none.
+DEFAULT_INDEX_ZONE = "Asia/Shanghai"
+_INDEX_TIME_FORMAT = "%Y-%m-%d %H:%M"
 _PRINTABLE_ASCII = range(0x20, 0x7F)
 
 # Overrides the lab template's font variables. Browsers fall back font by font for each
@@ -65,9 +69,15 @@ body {{ font-family: "{family}", system-ui, sans-serif; }}
 """
 
 # The lab template wraps markdown cells in an input area; this one renders them like
-# outputs, so the page carries no input-area markup at all.
+# outputs, so the page carries no input-area markup at all. It also empties the blocks that
+# load RequireJS, MathJax, Mermaid and the widget renderer from a CDN: the report uses none of
+# them, and on an intranet each opening would stall on (and reveal itself to) a third-party host.
 _TEMPLATE_NAME = "segmentation_report.html.j2"
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
 {% block markdowncell scoped %}
 <div class="jp-Cell jp-MarkdownCell jp-Notebook-cell">
 <div class="jp-RenderedHTMLCommon jp-RenderedMarkdown jp-MarkdownOutput {{ celltags(cell) }}" data-mime-type="text/markdown">
@@ -84,14 +94,14 @@ _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 MESSAGES = Catalog({
     "index_title": {"zh": "季度复盘报告", "en": "Quarterly review reports"},
     "column_quarter": {"zh": "季度", "en": "Quarter"},
-    "column_generated": {"zh": "生成时间", "en": "Generated at"},
+    "column_generated": {"zh": "生成时间（{zone}）", "en": "Generated at ({zone})"},
     "column_report": {"zh": "报告", "en": "Report"},
     "column_status": {"zh": "状态", "en": "Status"},
     "open": {"zh": "打开", "en": "open"},
     "status_ok": {"zh": "正常", "en": "ok"},
     "status_failed": {"zh": "最近一次运行失败，见错误摘要", "en": "the latest run failed, see the error summary"},
     "no_reports": {"zh": "还没有报告。", "en": "No reports yet."},
-    "updated": {"zh": "索引更新于 {time}", "en": "index updated at {time}"},
+    "updated": {"zh": "索引更新于 {time}（{zone}）", "en": "index updated at {time} ({zone})"},
 })
 
 
@@ -296,7 +306,7 @@ def _attach_failure(entries: dict[str, dict[str, object]], folder: Path) -> None
     entry["failure"] = f"{folder.name}/{ERROR_TEXT}"
 
 
-def write_index(reports_dir: str | Path, lang: str = DEFAULT_LANG) -> Path:
+def write_index(reports_dir: str | Path, lang: str = DEFAULT_LANG, tz: str = DEFAULT_INDEX_ZONE) -> Path:
     """Write ``reports_dir/index.html`` listing every report: quarter, generation time and link.
 
     Parameters
@@ -305,6 +315,10 @@ def write_index(reports_dir: str | Path, lang: str = DEFAULT_LANG) -> Path:
         The folder holding one sub-folder per report.
     lang : {"zh", "en"}
         Page language.
+    tz : str, default "Asia/Shanghai"
+        IANA zone in which the page shows times, normally the configuration's
+        ``timezone``. The page names it, because manifests record the zone of
+        the machine that ran the report, which may be UTC.
 
     Returns
     -------
@@ -315,9 +329,11 @@ def write_index(reports_dir: str | Path, lang: str = DEFAULT_LANG) -> Path:
     reports_dir = Path(reports_dir)
     entries = collect_reports(reports_dir)
 
-    rows = "\n".join(_index_row(entry, lang) for entry in entries)
-    body = f"<table>\n{_index_header(lang)}\n{rows}\n</table>" if entries else f"<p>{MESSAGES('no_reports', lang)}</p>"
-    page = embed_cjk_font(_index_page(body, lang))
+    zone = ZoneInfo(tz)
+    rows = "\n".join(_index_row(entry, lang, zone) for entry in entries)
+    header = _index_header(lang, tz)
+    body = f"<table>\n{header}\n{rows}\n</table>" if entries else f"<p>{MESSAGES('no_reports', lang)}</p>"
+    page = embed_cjk_font(_index_page(body, lang, zone))
 
     path = reports_dir / INDEX_NAME
     path.write_text(page, encoding="utf-8")
@@ -325,14 +341,14 @@ def write_index(reports_dir: str | Path, lang: str = DEFAULT_LANG) -> Path:
     return path
 
 
-def _index_header(lang: str) -> str:
-    cells = "".join(f"<th>{MESSAGES(key, lang)}</th>"
+def _index_header(lang: str, tz: str) -> str:
+    cells = "".join(f"<th>{html.escape(MESSAGES(key, lang, zone=tz))}</th>"
                     for key in ("column_quarter", "column_generated", "column_report", "column_status"))
     return f"<tr>{cells}</tr>"
 
 
-def _index_row(entry: dict[str, object], lang: str) -> str:
-    generated = entry["generated_at"].strftime("%Y-%m-%d %H:%M") if entry["generated_at"] else "-"
+def _index_row(entry: dict[str, object], lang: str, zone: ZoneInfo) -> str:
+    generated = entry["generated_at"].astimezone(zone).strftime(_INDEX_TIME_FORMAT) if entry["generated_at"] else "-"
     link = (f'<a href="{html.escape(str(entry["link"]), quote=True)}">{MESSAGES("open", lang)}</a>'
             if entry["link"] else "-")
     status = (f'<a href="{html.escape(str(entry["failure"]), quote=True)}">{MESSAGES("status_failed", lang)}</a>'
@@ -341,9 +357,9 @@ def _index_row(entry: dict[str, object], lang: str) -> str:
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
 
-def _index_page(body: str, lang: str) -> str:
+def _index_page(body: str, lang: str, zone: ZoneInfo) -> str:
     title = MESSAGES("index_title", lang)
-    updated = MESSAGES("updated", lang, time=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"))
+    updated = html.escape(MESSAGES("updated", lang, time=datetime.now(zone).strftime(_INDEX_TIME_FORMAT), zone=zone.key))
     return f"""<!DOCTYPE html>
 <html lang="{HTML_LANGUAGE_CODES[lang]}">
 <head>

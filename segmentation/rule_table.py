@@ -17,8 +17,49 @@ from typing import Any
 import pandas as pd
 
 from .errors import ConfigError
+from .i18n import SUPPORTED_LANGS, Catalog
 
 _RULE_KEYS = ("value", "activity", "need", "label")
+
+MESSAGES = Catalog({
+    "not_a_list": {
+        "zh": "规则表 label_rules 必须是非空列表，每行包含 {{value, activity, need, label}}",
+        "en": "label_rules must be a non-empty list of rows {{value, activity, need, label}}",
+    },
+    "row_not_mapping": {
+        "zh": "规则表 label_rules 第 {row} 行必须是键值映射，实际为 {record!r}",
+        "en": "label_rules row {row} must be a mapping, got {record!r}",
+    },
+    "row_keys": {
+        "zh": "规则表 label_rules 第 {row} 行：未知的键 {unknown}，缺少的键 {missing}；每行必须恰好包含 {keys}",
+        "en": "label_rules row {row}: unknown keys {unknown}, missing keys {missing}; each row needs exactly {keys}",
+    },
+    "unknown_label": {
+        "zh": "规则表 label_rules 第 {row} 行：未知的标签 {label!r}；已定义的标签：{labels}",
+        "en": "label_rules row {row}: unknown label {label!r}; defined labels: {labels}",
+    },
+    "unknown_cell": {
+        "zh": "规则表 label_rules 第 {row} 行：{column} 中有未知的取值 {unknown}；允许的值：{allowed} 或 '*'",
+        "en": "label_rules row {row}: unknown {column} {unknown}; allowed: {allowed} or '*'",
+    },
+    "gap": {
+        "zh": "缺口：value={value}, activity={activity}, need={need} 没有匹配任何一行",
+        "en": "gap: value={value}, activity={activity}, need={need} matches no row",
+    },
+    "overlap": {
+        "zh": "重叠：value={value}, activity={activity}, need={need} 同时匹配第 {rows} 行",
+        "en": "overlap: value={value}, activity={activity}, need={need} matches rows {rows}",
+    },
+    "incomplete": {
+        "zh": "规则表 label_rules 必须把每种组合映射到恰好一个标签，请补上缺口、去掉重叠：\n  {problems}",
+        "en": "label_rules must map every combination to exactly one label; fill each gap "
+              "and remove each overlap:\n  {problems}",
+    },
+})
+
+
+def _error(message_key: str, /, **fields: object) -> ConfigError:
+    return ConfigError.from_catalog(MESSAGES, message_key, **fields)
 
 
 @dataclass(frozen=True)
@@ -42,10 +83,17 @@ def _cell(row: int, key: str, cell: Any, allowed: Sequence[str]) -> frozenset[st
     items = [cell] if isinstance(cell, str) else list(cell)
     unknown = [item for item in items if item not in allowed]
     if unknown:
-        raise ConfigError(
-            f"label_rules row {row}: unknown {key} {unknown}; allowed: {list(allowed)} or '*'"
-        )
+        raise _error("unknown_cell", row=row, column=key, unknown=unknown, allowed=list(allowed))
     return frozenset(items)
+
+
+def _incomplete_table_error(problems: Sequence[tuple[str, Mapping[str, str]]]) -> ConfigError:
+    """Build one error listing every gap and overlap, one per line, in every language."""
+    messages = {}
+    for lang in SUPPORTED_LANGS:
+        lines = [MESSAGES(key, lang, **fields) for key, fields in problems]
+        messages[lang] = MESSAGES("incomplete", lang, problems="\n  ".join(lines))
+    return ConfigError(messages)
 
 
 @dataclass(frozen=True)
@@ -80,23 +128,18 @@ class LabelRuleTable:
             listed in one message.
         """
         if not isinstance(records, Sequence) or not records:
-            raise ConfigError("label_rules must be a non-empty list of rows {value, activity, need, label}")
+            raise _error("not_a_list")
 
         rules = []
         for row, record in enumerate(records, start=1):
             if not isinstance(record, Mapping):
-                raise ConfigError(f"label_rules row {row} must be a mapping, got {record!r}")
+                raise _error("row_not_mapping", row=row, record=record)
             unknown = sorted(set(record) - set(_RULE_KEYS))
             missing = [key for key in _RULE_KEYS if key not in record]
             if unknown or missing:
-                raise ConfigError(
-                    f"label_rules row {row}: unknown keys {unknown}, missing keys {missing}; "
-                    f"each row needs exactly {list(_RULE_KEYS)}"
-                )
+                raise _error("row_keys", row=row, unknown=unknown, missing=missing, keys=list(_RULE_KEYS))
             if record["label"] not in labels:
-                raise ConfigError(
-                    f"label_rules row {row}: unknown label {record['label']!r}; defined labels: {list(labels)}"
-                )
+                raise _error("unknown_label", row=row, label=record["label"], labels=list(labels))
             rules.append(LabelRule(
                 row=row,
                 value=_cell(row, "value", record["value"], value_tiers),
@@ -108,20 +151,15 @@ class LabelRuleTable:
         mapping, problems = {}, []
         for combo in itertools.product(value_tiers, activity_tiers, need_types):
             matched = [rule for rule in rules if rule.matches(*combo)]
+            cells = {"value": combo[0], "activity": combo[1], "need": combo[2]}
             if not matched:
-                problems.append(f"gap: value={combo[0]}, activity={combo[1]}, need={combo[2]} matches no row")
+                problems.append(("gap", cells))
             elif len(matched) > 1:
-                rows = ", ".join(str(rule.row) for rule in matched)
-                problems.append(
-                    f"overlap: value={combo[0]}, activity={combo[1]}, need={combo[2]} matches rows {rows}"
-                )
+                problems.append(("overlap", dict(cells, rows=", ".join(str(rule.row) for rule in matched))))
             else:
                 mapping[combo] = matched[0].label
         if problems:
-            raise ConfigError(
-                "label_rules must map every combination to exactly one label:\n  "
-                + "\n  ".join(problems)
-            )
+            raise _incomplete_table_error(problems)
 
         dimensions = {"value": tuple(value_tiers), "activity": tuple(activity_tiers), "need": tuple(need_types)}
         return cls(rules=tuple(rules), mapping=mapping, dimensions=dimensions)

@@ -51,6 +51,9 @@ PROJECT_KERNEL = "segmentation"
 FALLBACK_KERNEL = "python3"
 OUTPUT_DIR_PARAMETER = "output_dir"
 NOTEBOOKS_FOLDER = "notebooks"
+# Passed to ipykernel when the run is quiet. The kernel otherwise logs its own warnings
+# (such as "Kernel is running over TCP without encryption") straight to the terminal.
+QUIET_KERNEL_ARGUMENTS = ("--log-level=ERROR",)
 
 MESSAGES = Catalog({
     "notebook_not_found": {
@@ -154,7 +157,8 @@ def find_notebook(name: str | Path, lang: str = DEFAULT_LANG) -> Path:
 
 
 def run_notebook(notebook: str | Path, output_dir: str | Path, parameters: Mapping[str, object] | None = None,
-                 *, lang: str = DEFAULT_LANG, progress_bar: bool = True, execution_timeout: int | None = None,
+                 *, lang: str = DEFAULT_LANG, progress_bar: bool = True, quiet: bool = False,
+                 execution_timeout: int | None = None,
                  finalize: Callable[[RunRecord], None] | None = None) -> RunRecord:
     """Check, execute and publish one notebook run.
 
@@ -172,6 +176,8 @@ def run_notebook(notebook: str | Path, output_dir: str | Path, parameters: Mappi
         Language of messages.
     progress_bar : bool, default True
         Show papermill's progress bar on stderr.
+    quiet : bool, default False
+        Start the kernel with :data:`QUIET_KERNEL_ARGUMENTS`, so it prints errors only.
     execution_timeout : int, optional
         Seconds one cell may run before the run fails; no limit by default.
     finalize : callable, optional
@@ -197,7 +203,9 @@ def run_notebook(notebook: str | Path, output_dir: str | Path, parameters: Mappi
 
     work_dir = _make_staging_dir(output_dir)
     try:
-        record = _execute(declared, work_dir, output_dir, typed, kernel_name, progress_bar, execution_timeout, lang)
+        kernel_arguments = list(QUIET_KERNEL_ARGUMENTS) if quiet else []
+        record = _execute(declared, work_dir, output_dir, typed, kernel_name, progress_bar, kernel_arguments,
+                          execution_timeout, lang)
         if finalize is not None:
             _finalize_or_keep_failure(finalize, record, declared, lang)
         _publish_folder(work_dir, output_dir)
@@ -228,7 +236,8 @@ def _make_staging_dir(output_dir: Path) -> Path:
 
 
 def _execute(declared: NotebookParameters, work_dir: Path, output_dir: Path, typed: dict[str, object],
-             kernel_name: str, progress_bar: bool, execution_timeout: int | None, lang: str) -> RunRecord:
+             kernel_name: str, progress_bar: bool, kernel_arguments: list[str], execution_timeout: int | None,
+             lang: str) -> RunRecord:
     passed = dict(typed)
     if OUTPUT_DIR_PARAMETER in declared.specs:
         passed[OUTPUT_DIR_PARAMETER] = str(work_dir)
@@ -241,6 +250,8 @@ def _execute(declared: NotebookParameters, work_dir: Path, output_dir: Path, typ
             papermill.execute_notebook(
                 declared.notebook, executed, parameters=passed, kernel_name=kernel_name,
                 progress_bar=progress_bar, execution_timeout=execution_timeout,
+                # nbclient appends these to the kernelspec's command line.
+                extra_arguments=kernel_arguments,
             )
     except RUN_FAILURES as error:
         _tidy_executed(executed, kernel_name, work_dir, failed_dir_for(output_dir))

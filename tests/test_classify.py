@@ -11,7 +11,9 @@ import pytest
 
 from segmentation.classification import LABEL_COLUMNS, Classification, classify, default_as_of
 from segmentation.config import load_config
-from segmentation.errors import DataValidationError
+from segmentation.cli import EXIT_DATA, EXIT_USAGE, main
+from segmentation.errors import DataValidationError, ParameterError
+from segmentation.loading import load_source
 from segmentation.schema import Tables
 from segmentation.tiers import tier_counts
 
@@ -157,7 +159,7 @@ def test_classify_defaults_as_of_from_data():
 
 
 def test_default_as_of_without_timestamps():
-    with pytest.raises(ValueError, match="no order or ticket timestamps to infer as_of from"):
+    with pytest.raises(DataValidationError, match="no order or ticket timestamps to infer as_of from"):
         default_as_of(Tables(CUSTOMERS), ZONE, "en")
 
 
@@ -313,7 +315,8 @@ def test_customers_registered_by_as_of_stay():
 def test_all_customers_registered_later_rejected():
     customers = customers_registered(dict.fromkeys(IDS, "2024-07-01T00:00"))
 
-    with pytest.raises(ValueError, match=r"all 10 customers registered after as_of \(2024-06-30 23:59:59\)"):
+    with pytest.raises(ParameterError, match=r"all 10 customers registered after as_of \(2024-06-30 23:59:59\)\. "
+                                             r"The data runs from 2024-01-01 to 2024-07-01"):
         classify(Tables(customers, ORDERS, TICKETS), as_of="2024-06-30", lang="en")
 
 
@@ -340,10 +343,93 @@ def test_same_input_same_output(result):
 def test_no_customers_rejected():
     empty = Tables(CUSTOMERS.iloc[:0], ORDERS.iloc[:0], TICKETS.iloc[:0])
 
-    with pytest.raises(ValueError, match="no customers to classify: the customer table is empty"):
+    with pytest.raises(DataValidationError, match="no customers to classify: the customer table is empty"):
         classify(empty, as_of="2024-06-30", lang="en")
 
 
 def test_unsupported_language_rejected():
     with pytest.raises(ValueError, match="unsupported language 'fr'"):
         classify(Tables(CUSTOMERS, ORDERS, TICKETS), as_of="2024-06-30", lang="fr")
+
+
+NOW = pd.Timestamp("2025-01-01", tz=ZONE)
+
+
+@pytest.fixture
+def arrivals_folder(tmp_path):
+    """Orders only: 10 customers in Q1 and Q2, 5 first ordering on 2024-05-20 and 5 on 2024-08-20."""
+    folder = tmp_path / "arrivals"
+    folder.mkdir()
+    rows = ["order_id,customer_id,order_date,amount"]
+    for number in range(1, 11):
+        rows += [f"A{number}-1,C{number:02d},2024-02-{number:02d} 10:00,{100 * number}",
+                 f"A{number}-2,C{number:02d},2024-05-{number:02d} 10:00,{50 * number}"]
+    for number in range(1, 6):
+        rows.append(f"M{number},M{number:02d},2024-05-20 10:00,{30 * number}")
+        rows.append(f"L{number},L{number:02d},2024-08-20 10:00,{40 * number}")
+    (folder / "orders.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_derived_customers_exist_from_first_order(arrivals_folder):
+    tables = load_source(arrivals_folder, now=NOW)
+
+    june = classify(tables, as_of="2024-06-30", lang="en")
+    march = classify(tables, as_of="2024-03-31", lang="en")
+
+    assert len(tables.customers) == 20
+    assert len(june.labels) == 15
+    assert june.labels["customer_id"].tolist() == [*(f"C{n:02d}" for n in range(1, 11)),
+                                                   *(f"M{n:02d}" for n in range(1, 6))]
+    assert "5 customer(s) registered after as_of (2024-06-30 23:59:59) did not exist yet" in june.notes[0]
+    assert march.labels["customer_id"].tolist() == [f"C{n:02d}" for n in range(1, 11)]
+    assert "10 customer(s) registered after as_of (2024-03-31 23:59:59)" in march.notes[0]
+
+
+def test_derived_customers_without_records_left_out(arrivals_folder):
+    with (arrivals_folder / "orders.csv").open("a", encoding="utf-8") as file:
+        file.write("Z1,Z01,2024-04-01 10:00,0\n")
+    (arrivals_folder / "tickets.csv").write_text("ticket_id,customer_id,created_at\nT1,Z02,\n", encoding="utf-8")
+    tables = load_source(arrivals_folder, now=NOW)
+
+    english = classify(tables, as_of="2024-06-30", lang="en")
+    chinese = classify(tables, as_of="2024-06-30")
+
+    assert len(tables.customers) == 22
+    assert len(english.labels) == 15
+    assert not english.labels["customer_id"].isin(["Z01", "Z02"]).any()
+    assert english.notes[1].startswith("2 customer(s) derived from orders and tickets had every record set aside")
+    assert chinese.notes[1].startswith("有 2 位客户是从订单和工单中派生的，但他们的记录都被搁置了")
+
+
+def test_as_of_before_data_exits_with_usage_error(arrivals_folder, tmp_path, capsys):
+    status = main(["-q", "--lang", "en", "classify", str(arrivals_folder), "--as-of", "1900-01-01",
+                   "--out", str(tmp_path / "labels.csv")])
+
+    error = capsys.readouterr().err
+    assert status == EXIT_USAGE
+    assert "all 20 customers registered after as_of (1900-01-01 23:59:59)" in error
+    assert "The data runs from 2024-02-01 to 2024-08-20; choose an as_of (or review month) inside that range." in error
+    assert "Traceback" not in error
+    assert len(error.strip().splitlines()) == 1
+
+
+def test_reclassify_month_before_data_exits_with_usage_error(arrivals_folder, capsys):
+    status = main(["-q", "reclassify", str(arrivals_folder), "--month", "1990-01"])
+
+    error = capsys.readouterr().err
+    assert status == EXIT_USAGE
+    assert "全部 20 位客户的注册时间都晚于分类时点 1990-01-31 23:59:59" in error
+    assert "数据的时间范围是 2024-02-01 至 2024-08-20，请在此范围内选择 as_of（或复核月份）" in error
+    assert "Traceback" not in error
+
+
+def test_customers_only_source_exits_with_data_error(tmp_path, capsys):
+    (tmp_path / "customers.csv").write_text("customer_id,registered_at\nC1,2024-01-01\n", encoding="utf-8")
+
+    status = main(["-q", "--lang", "en", "classify", str(tmp_path), "--out", str(tmp_path / "labels.csv")])
+
+    error = capsys.readouterr().err
+    assert status == EXIT_DATA
+    assert "no order or ticket timestamps to infer as_of from; pass as_of (--as-of on the command line)" in error
+    assert "Traceback" not in error

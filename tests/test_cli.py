@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 
@@ -58,3 +59,47 @@ def test_missing_command_exits_with_usage_error():
         main([])
 
     assert raised.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("zh", "错误：配置文件 {path}：未知的键 'windw'；此处允许的键："),
+        ("en", "error: config file {path}: unknown config key 'windw'; allowed keys here: "),
+    ],
+    ids=["zh", "en"],
+)
+def test_config_error_in_chosen_language(lang, expected, tmp_path, capsys):
+    path = tmp_path / "x.yaml"
+    path.write_text("windw: 6M\n", encoding="utf-8")
+
+    status = main(["--lang", lang, "--config", str(path), "validate", str(tmp_path)])
+
+    assert status == 2
+    assert capsys.readouterr().err.startswith(expected.format(path=path))
+
+
+def test_invalid_yaml_exits_with_usage_error(tmp_path, capsys):
+    path = tmp_path / "x.yaml"
+    path.write_text("window: [6M\n", encoding="utf-8")
+
+    status = main(["--lang", "en", "--config", str(path), "validate", str(tmp_path)])
+
+    assert status == 2
+    assert capsys.readouterr().err.startswith(f"error: config file {path} is not valid YAML at line 2, column 1 (")
+
+
+def test_closed_stdout_ends_quietly():
+    # A pipe whose read end is already closed, as after `segmentation --help | head -1` has exited.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "segmentation", "--help"],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
+        )
+    finally:
+        os.close(write_end)
+
+    assert result.stderr == ""
+    assert result.returncode == 0

@@ -97,3 +97,48 @@ def test_help_is_localised(capsys):
     output = capsys.readouterr().out
     assert "检查数据源并输出数据质量摘要" in output
     assert "--quarantine DIR" in output
+
+
+def write_overrides_source(folder, override_lines: str):
+    folder.mkdir()
+    (folder / "customers.csv").write_text("customer_id\nC1\nC2\n", encoding="utf-8")
+    (folder / "orders.csv").write_text("order_id,customer_id,order_date,amount\nO1,C1,2024-06-01,10\n"
+                                       "O2,C2,2024-06-02,20\n", encoding="utf-8")
+    (folder / "overrides.csv").write_text(
+        "customer_id,label,reason,approved_by,requested_at,decided_at,expires_at\n" + override_lines,
+        encoding="utf-8")
+    return folder
+
+
+def test_invalid_overrides_fail_as_in_classify(tmp_path, capsys):
+    folder = write_overrides_source(tmp_path / "data", textwrap.dedent("""\
+        C1,vip,r,A,2024-06-01 09:00,2024-06-01 10:00,
+        C999,vip,r,A,2024-06-01 09:00,2024-06-01 10:00,
+        C2,super_vip,r,A,2024-06-01 09:00,2024-06-01 10:00,
+        C2,vip,r,A,2024-06-01 09:00,2024-06-01 10:00,2024-06-01 08:00
+    """))
+
+    status = main(["-q", "--lang", "en", "validate", str(folder)])
+    validate_error = capsys.readouterr().err
+    classify_status = main(["-q", "--lang", "en", "classify", str(folder), "--as-of", "2024-06-30",
+                            "--out", str(tmp_path / "labels.csv")])
+    classify_error = capsys.readouterr().err
+
+    assert status == EXIT_DATA
+    assert classify_status == EXIT_DATA
+    assert "the data has 3 fatal problem(s)" in validate_error
+    assert "overrides.csv, line 3: customer 'C999' is not among the classified customers" in validate_error
+    assert "overrides.csv, line 4: label 'super_vip' is not defined" in validate_error
+    assert ("overrides.csv, line 5: expires_at 2024-06-01 08:00:00+08:00 is before decided_at "
+            "2024-06-01 10:00:00+08:00") in validate_error
+    assert validate_error == classify_error
+    assert "Traceback" not in validate_error
+
+
+def test_valid_overrides_pass(tmp_path, capsys):
+    folder = write_overrides_source(tmp_path / "data", "C1,vip,r,A,2024-06-01 09:00,2024-06-01 10:00,\n")
+
+    status = main(["-q", "validate", str(folder)])
+
+    assert status == EXIT_OK
+    assert capsys.readouterr().err == ""

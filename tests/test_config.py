@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -61,40 +63,124 @@ def test_user_file_merges_over_defaults(tmp_path):
 def test_unknown_top_level_key_names_allowed_keys(tmp_path):
     path = write_yaml(tmp_path / "c.yaml", {"valeu": {"shares": {}}})
 
-    with pytest.raises(ConfigError, match=r"unknown config key 'valeu'.*allowed keys"):
+    with pytest.raises(ConfigError) as raised:
         load_config(path)
+
+    assert re.search(r"unknown config key 'valeu'.*allowed keys", raised.value.text("en"))
 
 
 def test_unknown_nested_key_is_an_error(tmp_path):
     path = write_yaml(tmp_path / "c.yaml", {"activity": {"high_min": 4}})
 
-    with pytest.raises(ConfigError, match=r"'activity.high_min'"):
+    with pytest.raises(ConfigError) as raised:
         load_config(path)
+
+    assert "'activity.high_min'" in raised.value.text("en")
+
+
+def test_unknown_key_chinese_by_default_names_file_and_key(tmp_path):
+    path = write_yaml(tmp_path / "c.yaml", {"windw": "6M"})
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+
+    assert str(raised.value).startswith(f"配置文件 {path}：未知的键 'windw'；此处允许的键：['activity', ")
+    assert str(raised.value).endswith("'window', 'working_hours']。请检查拼写或删除该键。")
+    assert raised.value.text("zh") == str(raised.value)
+    assert raised.value.text("en").startswith(f"config file {path}: unknown config key 'windw'; allowed keys here: ")
+
+
+def test_value_error_in_file_names_file(tmp_path):
+    path = write_yaml(tmp_path / "c.yaml", {"review": {"sla_goal": 1.5}})
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+
+    assert str(raised.value) == f"配置文件 {path}：配置项 'review.sla_goal' 必须在 [0, 1] 之间，实际为 1.5"
+    assert raised.value.text("en") == f"config file {path}: config 'review.sla_goal' must be a number in [0, 1], got 1.5"
+
+
+def test_error_from_overrides_with_file_says_so(tmp_path):
+    path = write_yaml(tmp_path / "c.yaml", {"window": "3M"})
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(path, overrides={"timezone": "Mars/Base"})
+
+    assert raised.value.text("en") == (
+        f"config file {path} (merged with overrides): config 'timezone' 'Mars/Base' is not an IANA time zone; "
+        "e.g. Asia/Shanghai"
+    )
 
 
 def test_shares_must_sum_to_one():
-    with pytest.raises(ConfigError, match=r"must sum to 1"):
+    with pytest.raises(ConfigError) as raised:
         load_config(overrides={"value": {"shares": {"high": 0.2, "mid": 0.6, "low": 0.3}}})
+
+    assert str(raised.value) == (
+        "配置项 'value.shares' 之和必须为 1，实际为 {'high': 0.2, 'mid': 0.6, 'low': 0.3}（合计 1.100）；"
+        "请调整各项使合计为 1"
+    )
+    assert raised.value.text("en") == (
+        "config 'value.shares' must sum to 1, got {'high': 0.2, 'mid': 0.6, 'low': 0.3} (sum 1.100); "
+        "adjust the values so they sum to 1"
+    )
 
 
 def test_mid_threshold_below_high():
-    with pytest.raises(ConfigError, match=r"mid_min_per_month.*must be below"):
+    with pytest.raises(ConfigError) as raised:
         load_config(overrides={"activity": {"mid_min_per_month": 5}})
+
+    assert re.search(r"mid_min_per_month.*must be below", raised.value.text("en"))
+    assert re.search(r"'activity.mid_min_per_month'（5.0）必须小于 'high_min_per_month'（3.0）", str(raised.value))
 
 
 def test_weights_must_sum_to_one():
-    with pytest.raises(ConfigError, match=r"scoring.weights' must sum to 1"):
+    with pytest.raises(ConfigError) as raised:
         load_config(overrides={"scoring": {"weights": {"value": 0.9, "activity": 0.3, "need": 0.0, "loyalty": 0.0}}})
+
+    assert "scoring.weights' must sum to 1" in raised.value.text("en")
 
 
 def test_bad_timezone_named():
-    with pytest.raises(ConfigError, match=r"'Mars/Base' is not an IANA time zone"):
+    with pytest.raises(ConfigError) as raised:
         load_config(overrides={"timezone": "Mars/Base"})
+
+    assert "'Mars/Base' is not an IANA time zone" in raised.value.text("en")
+    assert str(raised.value) == "配置项 'timezone' 的值 'Mars/Base' 不是 IANA 时区名；例如 Asia/Shanghai"
 
 
 def test_missing_file_says_what_to_do(tmp_path):
-    with pytest.raises(ConfigError, match=r"not found"):
+    with pytest.raises(ConfigError) as raised:
         load_config(tmp_path / "absent.yaml")
+
+    assert raised.value.text("en") == (
+        f"config file {tmp_path / 'absent.yaml'} not found; pass an existing YAML file with --config"
+    )
+    assert str(raised.value) == f"配置文件 {tmp_path / 'absent.yaml'} 不存在；请用 --config 指定一个已有的 YAML 文件"
+
+
+def test_invalid_yaml_names_file_line_and_column(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("value:\n  shares: {high: 0.2, mid: 0.6\nwindow: 6M\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+
+    assert str(raised.value) == (
+        f"配置文件 {path} 不是有效的 YAML：第 3 行第 7 列，expected ',' or '}}', but got ':'。请修正 YAML 语法。"
+    )
+    assert raised.value.text("en") == (
+        f"config file {path} is not valid YAML at line 3, column 7 (expected ',' or '}}', but got ':'). "
+        "Fix the YAML syntax."
+    )
+
+
+def test_non_utf8_file_names_file(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_bytes("window: 6M  # 六个月\n".encode("gbk"))
+
+    with pytest.raises(ConfigError, match=r"^配置文件 .*c\.yaml 不是 UTF-8 编码（.*）；请将其另存为 UTF-8$"):
+        load_config(path)
 
 
 def test_issue_type_lookup_is_case_insensitive():
@@ -108,8 +194,16 @@ def test_issue_type_lookup_is_case_insensitive():
 def test_issue_type_mapped_twice_is_an_error():
     mapping = {"after_sales": ["refund"], "potential_demand": ["Refund"], "product_consultation": []}
 
-    with pytest.raises(ConfigError, match=r"mapped to both"):
+    with pytest.raises(ConfigError) as raised:
         load_config(overrides={"need_mapping": mapping})
+
+    assert raised.value.text("en") == (
+        "issue type 'Refund' is mapped to both 'after_sales' and 'potential_demand' in 'need_mapping'; "
+        "keep it under one need type"
+    )
+    assert str(raised.value) == (
+        "问题类型 'Refund' 在 'need_mapping' 中同时映射到 'after_sales' 和 'potential_demand'；请只保留在一个需求类型下"
+    )
 
 
 @pytest.mark.parametrize(("text", "expected"), [("6M", (6, "M")), ("90d", (90, "D")), (" 12M ", (12, "M"))])
@@ -119,8 +213,11 @@ def test_parse_window_valid(text, expected):
 
 @pytest.mark.parametrize("text", ["6", "0M", "6W", "M6", ""])
 def test_parse_window_invalid(text):
-    with pytest.raises(ConfigError, match=r"window .* is invalid"):
+    with pytest.raises(ConfigError) as raised:
         parse_window(text)
+
+    assert re.search(r"window .* is invalid", raised.value.text("en"))
+    assert re.search(r"^时间窗口 .* 无效；请写成数量加单位", str(raised.value))
 
 
 def test_display_names_in_both_languages():

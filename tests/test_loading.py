@@ -367,6 +367,48 @@ def test_customers_derived_from_ids(tmp_path):
     assert tables.orders["customer_id"].tolist() == ["c2"]
 
 
+def test_derived_customers_registered_at_first_kept_row(tmp_path):
+    write(tmp_path / "orders.csv", """
+        order_id,customer_id,order_date,amount
+        A1,c1,2024-05-20 10:00,5
+        A2,c1,2024-02-01 09:00,0
+        A3,c1,2024-03-01 08:00,7
+        A4,c2,2024-04-01 10:00,0
+        A5,c3,2024-06-01 10:00,9
+    """)
+    write(tmp_path / "tickets.csv", """
+        ticket_id,customer_id,created_at
+        T1,c3,2024-01-05 09:30
+        T2,c4,
+    """)
+
+    tables = load_source(tmp_path, now=pd.Timestamp("2025-01-01", tz=TZ))
+
+    assert tables.customers["customer_id"].tolist() == ["c1", "c2", "c3", "c4"]
+    assert tables.customers["registered_at"].tolist() == beijing("2024-03-01 08:00", "", "2024-01-05 09:30", "")
+
+
+def test_derived_customers_keep_mapped_registered_at(tmp_path):
+    write(tmp_path / "t.csv", """
+        Ticket ID,Customer Email,Created,Signed Up
+        1,ann@example.com,2024-06-01 12:00,2023-01-01 08:00
+        2,bo@example.com,2024-06-02 12:00,
+    """)
+    source = write(tmp_path / "t.yaml", """
+        tables:
+          tickets:
+            file: t.csv
+            columns: {ticket_id: Ticket ID, customer_id: Customer Email, created_at: Created}
+          customers:
+            derive_from: tickets
+            columns: {registered_at: Signed Up}
+    """)
+
+    tables = load_source(source, now=pd.Timestamp("2025-01-01", tz=TZ))
+
+    assert tables.customers["registered_at"].tolist() == beijing("2023-01-01 08:00", "2024-06-02 12:00")
+
+
 @pytest.mark.parametrize(
     ("na_values", "expected_region"),
     [

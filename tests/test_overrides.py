@@ -256,3 +256,28 @@ def test_unknown_customers_found_among_many_ids(config):
         ("unknown_customer", 2, "C100000"),
         ("missing_value", 3, None),
     ]
+
+
+@pytest.mark.parametrize(("lang", "message"), [
+    ("en", r"overrides row 2: expires_at 2024-06-01 08:00:00\+08:00 is before decided_at "
+           r"2024-06-01 10:00:00\+08:00, so the override never takes effect"),
+    ("zh", r"覆盖表第 2 行：失效时间 2024-06-01 08:00:00\+08:00 早于审批时间 2024-06-01 10:00:00\+08:00"),
+], ids=["english", "chinese"])
+def test_expiry_before_decision_rejected(config, lang, message):
+    overrides = make_overrides([
+        ("C1", "vip", "r", "A", "2024-06-01 09:00", "2024-06-01 10:00", "2024-06-01 10:00"),
+        ("C2", "vip", "r", "A", "2024-06-01 09:00", "2024-06-01 10:00", "2024-06-01 08:00"),
+    ])
+
+    with pytest.raises(DataValidationError, match=message) as caught:
+        validate_overrides(overrides, ["C1", "C2"], config, lang=lang)
+
+    assert [(p.kind, p.row, p.column) for p in caught.value.problems] == [("expires_before_decided", 2, "expires_at")]
+
+
+def test_loaded_expiry_before_decision_names_line(tmp_path, config):
+    folder = write_source(tmp_path / "data", [override_row("C1", expires_at="2024-05-31 23:00")])
+    tables = load_source(folder, config, lang="en")
+
+    with pytest.raises(DataValidationError, match=r"overrides\.csv, line 2: expires_at 2024-05-31 23:00:00\+08:00"):
+        check_loaded_overrides(tables, config, "en")

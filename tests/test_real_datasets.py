@@ -12,9 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from segmentation.classification import classify
 from segmentation.cli import EXIT_OK, main
 from segmentation.encoding import detect_encoding, read_file_bytes, read_records
 from segmentation.loading import load_source
+from segmentation.review import existing_customers
 from segmentation.sources import TableSpec
 
 pytestmark = pytest.mark.slow
@@ -98,7 +100,19 @@ def test_support_tickets_counts():
     assert tickets["first_response_at"].isna().all()
     assert tickets["csat"].notna().sum() == 2_769
     assert set(tickets.loc[tickets["csat"].notna(), "status"]) == {"closed"}
-    assert sorted(tables.customers.columns[tables.customers.notna().any()]) == ["customer_id", "email", "name"]
+    assert sorted(tables.customers.columns[tables.customers.notna().any()]) == [
+        "customer_id", "email", "name", "registered_at"]
+    assert tables.customers["registered_at"].notna().sum() == 5_589
+
+
+def test_support_tickets_classify_agrees_with_review():
+    tables = load_source(SOURCES / "support_tickets.yaml")
+
+    result = classify(tables, lang="en")
+
+    assert len(result.labels) == 5_589
+    assert len(existing_customers(result.labels, result.features)) == 5_589
+    assert result.notes[0].startswith("2731 customer(s) derived from orders and tickets had every record set aside")
 
 
 def test_support_tickets_ids_are_pseudonyms():

@@ -109,6 +109,23 @@ def test_export_html_embeds_font_for_page_text(exported):
     assert data[:4] == b"wOFF"
 
 
+# Attributes that make a browser fetch or link a resource.
+RESOURCE_ATTRIBUTE = re.compile(r"""\b(?:src|href)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+
+
+def test_export_html_loads_nothing_from_other_hosts(exported):
+    addresses = RESOURCE_ATTRIBUTE.findall(exported)
+
+    assert [address for address in addresses if address.lower().startswith(("http://", "https://", "//"))] == []
+    assert addresses == [f"data:image/png;base64,{PIXEL_PNG}"]
+
+
+@pytest.mark.parametrize("library", ["require.min.js", "MathJax", "mathjax", "mermaid", "<script src"],
+                         ids=["requirejs", "mathjax", "mathjax-lower", "mermaid", "script-src"])
+def test_export_html_has_no_cdn_scripts(exported, library):
+    assert library not in exported
+
+
 def test_export_html_without_font(tmp_path):
     path = tmp_path / "executed.ipynb"
     nbformat.write(executed_notebook(), path)
@@ -259,7 +276,7 @@ def test_write_index_rows(reports):
     page = render.write_index(reports).read_text(encoding="utf-8")
 
     rows = re.findall(r"<tr>(.*?)</tr>", page)
-    assert rows[0] == "<th>季度</th><th>生成时间</th><th>报告</th><th>状态</th>"
+    assert rows[0] == "<th>季度</th><th>生成时间（Asia/Shanghai）</th><th>报告</th><th>状态</th>"
     assert rows[3] == ('<td>2024Q2</td><td>2024-07-01 09:30</td><td><a href="2024Q2/report.html">打开</a></td>'
                        '<td><a href="2024Q2.failed/error.txt">最近一次运行失败，见错误摘要</a></td>')
     assert rows[4] == '<td>2024Q1</td><td>2024-04-02 10:15</td><td><a href="2024Q1/report.html">打开</a></td><td>正常</td>'
@@ -271,7 +288,24 @@ def test_write_index_in_english(reports):
 
     assert '<html lang="en">' in page
     assert "@font-face" in page
-    assert "<th>Quarter</th><th>Generated at</th><th>Report</th><th>Status</th>" in page
+    assert "<th>Quarter</th><th>Generated at (Asia/Shanghai)</th><th>Report</th><th>Status</th>" in page
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected_cell", "expected_header"),
+    [("Asia/Shanghai", "<td>2024-07-01 09:30</td>", "<th>生成时间（Asia/Shanghai）</th>"),
+     ("UTC", "<td>2024-07-01 01:30</td>", "<th>生成时间（UTC）</th>")],
+    ids=["config-zone", "other-zone"],
+)
+def test_write_index_converts_utc_manifest_time(tmp_path, zone, expected_cell, expected_header):
+    # A report run on a machine whose clock is in UTC records its finish time in UTC.
+    add_report(tmp_path, "2024Q2", "2024Q2", "2024-07-01T01:30:00+00:00")
+
+    page = render.write_index(tmp_path, tz=zone).read_text(encoding="utf-8")
+
+    assert expected_cell in page
+    assert expected_header in page
+    assert re.search(rf"索引更新于 \d{{4}}-\d\d-\d\d \d\d:\d\d（{zone}）", page)
 
 
 def test_write_index_empty_folder(tmp_path):

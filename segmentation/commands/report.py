@@ -7,8 +7,11 @@ notebook exports) and rewrites ``reports/index.html``. ``report sample``
 does the same on the built-in sample for its latest full quarter; this is
 what ``make report`` runs.
 
-A failed run leaves the previous report in place, keeps the failed notebook
-and an error summary in ``reports/<quarter>.failed/``, and exits with status 3.
+Before the notebook starts, the source is loaded once and the quarter is
+checked against the span of its orders and tickets. Data problems exit with
+status 1 and a quarter outside the data with status 2, and nothing runs. A
+failed run leaves the previous report in place, keeps the failed notebook and
+an error summary in ``reports/<quarter>.failed/``, and exits with status 3.
 """
 
 from __future__ import annotations
@@ -23,12 +26,15 @@ from pathlib import Path
 import pandas as pd
 
 from ..cli import EXIT_OK, EXIT_RUN_FAILED
-from ..errors import ParameterError
+from ..config import load_config
+from ..errors import DataValidationError, ParameterError, Problem
 from ..i18n import Catalog
-from ..periods import parse_quarter
+from ..loading import load_source
+from ..periods import CalendarPeriod, parse_quarter
 from ..render import HTML_NAME, INDEX_NAME, write_index, write_report_files
 from ..runner import NotebookRunError, find_notebook, run_notebook
 from ..sample import ensure_sample
+from ..schema import Tables
 from ..sample import read_manifest as read_sample_manifest
 from ..source_file import resolve_source
 from . import COMMAND_HELP
@@ -67,6 +73,20 @@ MESSAGES = Catalog({
     "sample_quarter": {
         "zh": "示例数据截至 {end}，最近一个完整季度是 {quarter}",
         "en": "the sample ends on {end}; its latest full quarter is {quarter}",
+    },
+    "out_not_folder": {
+        "zh": "--out {path} 是一个已存在的文件，而不是文件夹；请给出报告文件夹的路径。",
+        "en": "--out {path} is an existing file, not a folder; give the path of the reports folder.",
+    },
+    "quarter_outside_data": {
+        "zh": "季度 {quarter} 没有数据：数据源的订单和工单从 {first} 到 {last}（{zone}），"
+              "有数据的季度是 {first_quarter} 至 {last_quarter}。请选择其中一个季度。",
+        "en": "quarter {quarter} has no data: the source's orders and tickets run from {first} to {last} ({zone}), "
+              "so the quarters with data are {first_quarter} to {last_quarter}. Choose one of those.",
+    },
+    "no_records": {
+        "zh": "数据源 {source} 没有任何订单或工单记录，无法生成季度复盘。",
+        "en": "source {source} has no order or ticket records, so there is nothing to review.",
     },
     "written": {"zh": "报告已生成：{path}", "en": "report written: {path}"},
     "index": {"zh": "报告索引：{path}", "en": "report index: {path}"},
@@ -136,6 +156,50 @@ def input_files(source: str | Path, lang: str) -> tuple[str, list[Path]]:
     return str(path), [file for table in spec.tables.values() for file in table.files]
 
 
+def check_out_dir(reports_dir: Path, lang: str) -> None:
+    """Raise ``ParameterError`` if ``reports_dir`` exists but is not a folder."""
+    if reports_dir.exists() and not reports_dir.is_dir():
+        raise ParameterError(MESSAGES("out_not_folder", lang, path=reports_dir))
+
+
+def record_span(tables: Tables) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """Return the first and last order or ticket timestamp, or None if there are none."""
+    stamps = [frame[column].dropna() for frame, column in ((tables.orders, "order_date"), (tables.tickets, "created_at"))
+              if frame is not None]
+    stamps = [series for series in stamps if not series.empty]
+    if not stamps:
+        return None
+    return min(series.min() for series in stamps), max(series.max() for series in stamps)
+
+
+def check_quarter_has_data(tables: Tables, period: CalendarPeriod, lang: str) -> None:
+    """Raise if ``period`` lies wholly before the first or after the last order or ticket.
+
+    Raises
+    ------
+    DataValidationError
+        If the source has no orders or tickets at all.
+    ParameterError
+        If the quarter ends before the first record or starts after the last;
+        the message names the data's span and the quarters that have data.
+    """
+    span = record_span(tables)
+    if span is None:
+        message = MESSAGES("no_records", lang, source=tables.source)
+        raise DataValidationError([Problem("source", "no_records", message, fatal=True)])
+
+    first, last = (stamp.tz_convert(period.start.tz) for stamp in span)
+    if period.end <= first or period.start > last:
+        raise ParameterError(MESSAGES(
+            "quarter_outside_data", lang, quarter=period.label, first=f"{first:%Y-%m-%d %H:%M}",
+            last=f"{last:%Y-%m-%d %H:%M}", zone=period.start.tz, first_quarter=_quarter_label(first),
+            last_quarter=_quarter_label(last)))
+
+
+def _quarter_label(stamp: pd.Timestamp) -> str:
+    return str(pd.Period(stamp.tz_localize(None), freq="Q"))
+
+
 def check_config(config: str | None, lang: str) -> str | None:
     """Return the absolute path of the configuration file, raising ``ParameterError`` if it is missing."""
     if not config:
@@ -147,7 +211,8 @@ def check_config(config: str | None, lang: str) -> str | None:
 
 
 def render_quarterly(source: str | Path, quarter: str, reports_dir: Path, *, config: str | None = None,
-                     lang: str = "zh", progress_bar: bool = True, timeout: int | None = None) -> Path:
+                     lang: str = "zh", progress_bar: bool = True, quiet: bool = False,
+                     timeout: int | None = None) -> Path:
     """Execute the quarterly notebook into ``reports_dir/<quarter>/`` and refresh the index.
 
     Parameters
@@ -164,6 +229,8 @@ def render_quarterly(source: str | Path, quarter: str, reports_dir: Path, *, con
         Language of the report and of messages.
     progress_bar : bool
         Show papermill's progress bar.
+    quiet : bool
+        Keep the kernel's own log warnings off the terminal.
     timeout : int, optional
         Seconds one cell may run.
 
@@ -174,30 +241,39 @@ def render_quarterly(source: str | Path, quarter: str, reports_dir: Path, *, con
 
     Raises
     ------
-    ParameterError, DataValidationError
-        Before anything runs, for a bad quarter, configuration or source.
+    ParameterError
+        Before anything runs, for a bad quarter, ``--out`` or configuration
+        file, or a quarter outside the data's span.
+    DataValidationError
+        Before anything runs, for a missing source or fatal problems in its files.
     NotebookRunError
         If the notebook failed; the index is refreshed first, so it shows the failure.
     """
     notebook = find_notebook(QUARTERLY_NOTEBOOK, lang)
-    # Only the normalised label is used here, so the zone makes no difference.
-    label = parse_quarter(quarter, "Asia/Shanghai", lang=lang).label
+    check_out_dir(reports_dir, lang)
+    config_path = check_config(config, lang)
+    settings = load_config(config_path)
+    period = parse_quarter(quarter, settings.timezone, lang=lang)
+    label = period.label
     source_value, data_files = input_files(source, lang)
     parameters = {"source": source_value, "quarter": label, "lang": lang}
-    config_path = check_config(config, lang)
     if config_path:
         parameters["config"] = config_path
+
+    # The notebook loads the source again, but problems found here end the command with
+    # status 1 or 2 before a kernel starts, rather than as a failed run (status 3).
+    check_quarter_has_data(load_source(source_value, settings, lang=lang), period, lang)
 
     finalize = functools.partial(write_report_files, kind=KIND, title=MESSAGES("title", lang, quarter=label),
                                  lang=lang, inputs=data_files, extra={"quarter": label})
     try:
-        record = run_notebook(notebook, reports_dir / label, parameters, lang=lang, progress_bar=progress_bar,
+        record = run_notebook(notebook, reports_dir / label, parameters, lang=lang, progress_bar=progress_bar, quiet=quiet,
                               execution_timeout=timeout, finalize=finalize)
     except NotebookRunError:
-        write_index(reports_dir, lang)
+        write_index(reports_dir, lang, settings.timezone)
         raise
 
-    write_index(reports_dir, lang)
+    write_index(reports_dir, lang, settings.timezone)
     return record.output_dir / HTML_NAME
 
 
@@ -211,7 +287,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         html_path = render_quarterly(source, quarter, args.out, config=config, lang=lang,
-                                     progress_bar=not args.quiet, timeout=args.timeout)
+                                     progress_bar=not args.quiet, quiet=args.quiet, timeout=args.timeout)
     except NotebookRunError as error:
         print(MESSAGES("failed", lang, message=error), file=sys.stderr)
         return EXIT_RUN_FAILED

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
     finalize = _finalize_step(notebook, args.html, lang)
     try:
-        record = run_notebook(notebook, args.out, parameters, lang=lang, progress_bar=not args.quiet,
+        record = run_notebook(notebook, args.out, parameters, lang=lang, progress_bar=not args.quiet, quiet=args.quiet,
                               execution_timeout=args.timeout, finalize=finalize)
     except NotebookRunError as error:
         print(MESSAGES("failed", lang, message=error), file=sys.stderr)

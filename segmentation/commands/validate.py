@@ -2,9 +2,13 @@
 
 Prints rows read, kept, repaired and set aside per table, the rows each
 cleaning rule touched and the first row problems, in the language of
-``--lang``. Exits 0 when the source loads; fatal problems (and, with
-``--strict``, row problems) raise :class:`~segmentation.errors.DataValidationError`,
-which :func:`segmentation.cli.main` prints before exiting with status 1.
+``--lang``. It then checks the override rows as ``classify`` does (see
+:func:`~segmentation.overrides_check.check_loaded_overrides`), so a source
+that passes here is not rejected there for its overrides. Exits 0 when the
+source loads and its overrides are valid. Fatal problems, invalid override
+rows and, with ``--strict``, row problems raise
+:class:`~segmentation.errors.DataValidationError`, which
+:func:`segmentation.cli.main` prints before exiting with status 1.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pandas as pd
 from ..config import load_config
 from ..i18n import Catalog
 from ..loading import load_source
+from ..overrides_check import check_loaded_overrides
 from ..quality import QualityReport, label
 from ..schema import Tables
 from . import COMMAND_HELP
@@ -58,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser, lang: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load ``args.source``, print the quality summary and optionally write the quarantine files."""
+    """Load ``args.source``, print the quality summary, optionally write the quarantine files, check the overrides."""
     config = load_config(args.config)
     tables = load_source(args.source, config, lang=args.lang, strict=args.strict)
 
@@ -67,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
     if args.quarantine:
         for path in tables.quality.write_quarantine(args.quarantine):
             print(MESSAGES("written", args.lang, path=path))
+
+    # After the summary, so the analyst sees the counts even when an override is rejected.
+    check_loaded_overrides(tables, config, args.lang)
     return 0
 
 
