@@ -129,7 +129,7 @@ def check_parameters(objective: str, step: float, horizon: str) -> None:
     try:
         parse_window(horizon)
     except ConfigError as error:
-        raise ParameterError(f"horizon: {error}") from None
+        raise ParameterError({lang: f"horizon: {error.text(lang)}" for lang in ("zh", "en")}) from None
 
 
 def objective_values(scores: np.ndarray, outcomes: pd.DataFrame, objective: str) -> np.ndarray:

@@ -78,7 +78,7 @@ def test_unknown_nested_key_is_an_error(tmp_path):
     assert "'activity.high_min'" in raised.value.text("en")
 
 
-def test_unknown_key_chinese_by_default_names_file_and_key(tmp_path):
+def test_unknown_key_chinese_names_file(tmp_path):
     path = write_yaml(tmp_path / "c.yaml", {"windw": "6M"})
 
     with pytest.raises(ConfigError) as raised:

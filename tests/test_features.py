@@ -376,5 +376,7 @@ def test_duplicate_customers_rejected(config):
 
 
 def test_invalid_window_rejected(config):
-    with pytest.raises(ConfigError, match="window '6 months' is invalid"):
+    with pytest.raises(ConfigError) as raised:
         build_features(Tables(customers("C1")), AS_OF, "6 months", config)
+
+    assert "window '6 months' is invalid" in raised.value.text("en")
