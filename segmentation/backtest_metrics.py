@@ -91,7 +91,7 @@ def evaluate_score(score: pd.Series, result: pd.DataFrame, lang: str = "zh") -> 
 
 
 def _auc(score: pd.Series, outcome: pd.Series, lang: str) -> tuple[float, str]:
-    known = outcome.notna()
+    known = outcome.notna() & score.notna()
     classes = outcome[known].unique()
     if len(classes) < 2:
         value = "-" if len(classes) == 0 else bool(classes[0])

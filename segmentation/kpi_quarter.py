@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import review
-from .classification import classify
+from .classification import LABEL_COLUMNS, classify
 from .config import Config
 from .i18n import Catalog
 from .periods import parse_quarter
@@ -36,6 +36,7 @@ ONE_SECOND = pd.Timedelta(seconds=1)
 MESSAGES = Catalog({
     "snapshot": {"zh": "月度快照 {file}", "en": "monthly snapshot {file}"},
     "classified": {"zh": "按截至 {as_of} 的数据重新分类", "en": "classified from the data up to {as_of}"},
+    "before_data": {"zh": "{as_of} 之前还没有任何客户记录", "en": "no customer has a record before {as_of}"},
 })
 
 
@@ -126,9 +127,31 @@ def labels_at(tables: Tables, config: Config, boundary: pd.Timestamp,
         return review.load_snapshot(month, snapshot_dir, lang), MESSAGES("snapshot", lang, file=path.name)
 
     as_of = boundary - ONE_SECOND
+    if not _anyone_registered(tables, as_of):
+        # Data that starts inside the quarter has nobody at its start: an empty
+        # label set, so every customer counts as new rather than failing.
+        empty = pd.DataFrame({column: pd.Series(dtype="object") for column in LABEL_COLUMNS})
+        return empty, MESSAGES("before_data", lang, as_of=f"{as_of:%Y-%m-%d %H:%M:%S}")
     logger.info("labels before %s classified at %s", boundary, as_of)
     result = classify(tables, config, as_of=as_of, lang=lang)
     return result.labels, MESSAGES("classified", lang, as_of=f"{as_of:%Y-%m-%d %H:%M:%S}")
+
+
+def _anyone_registered(tables: Tables, as_of: pd.Timestamp) -> bool:
+    """Return True if some customer exists at ``as_of``, by the rule classify applies.
+
+    A customer exists once registered; one without ``registered_at`` exists
+    from the start, unless the customer table was derived from orders and
+    tickets, where no date means no usable record.
+    """
+    customers = tables.customers
+    if "registered_at" not in customers:
+        return len(customers) > 0 and not tables.customers_derived
+    registered = customers["registered_at"]
+    exists = (registered <= as_of).fillna(False).astype(bool)
+    if not tables.customers_derived:
+        exists = exists | registered.isna()
+    return bool(exists.any())
 
 
 def build_quarter(tables: Tables, config: Config, quarter: str, *,

@@ -280,10 +280,14 @@ def date_derived_customers(ledgers: dict[str, TableLedger]) -> None:
     if not first_dates:
         return
     earliest = pd.concat(first_dates).groupby(level=0).min()
+    if earliest.empty:
+        return
     frame = customers.frame
     found = pd.Series(frame["customer_id"].map(earliest).to_numpy(), index=frame.index)
-    found = found.astype(frame["registered_at"].dtype)
-    frame["registered_at"] = frame["registered_at"].fillna(found)
+    registered = frame["registered_at"]
+    # A registered_at column that was never read is all-NaN float; take the dates' dtype then.
+    target = registered.dtype if registered.notna().any() else earliest.dtype
+    frame["registered_at"] = registered.astype(target).fillna(found.astype(target))
 
 
 def _first_kept_dates(ledger: TableLedger, column: str) -> pd.Series:
