@@ -96,7 +96,11 @@ def build_parser(lang: str = DEFAULT_LANG, command: str | None = None) -> argpar
 
 def configure_logging(quiet: bool, verbose: bool) -> None:
     """Send package logs to stderr; the CLI is the only place logging is configured."""
-    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
+    level = logging.INFO
+    if quiet:
+        level = logging.ERROR
+    elif verbose:
+        level = logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("segmentation").setLevel(level)
 

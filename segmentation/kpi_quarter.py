@@ -128,8 +128,8 @@ def labels_at(tables: Tables, config: Config, boundary: pd.Timestamp,
 
     as_of = boundary - ONE_SECOND
     if not _anyone_registered(tables, as_of):
-        # Data that starts inside the quarter has nobody at its start: an empty
-        # label set, so every customer counts as new rather than failing.
+        # When the data starts inside the quarter, no customer exists at its start.
+        # The start labels are then empty, so every customer counts as new.
         empty = pd.DataFrame({column: pd.Series(dtype="object") for column in LABEL_COLUMNS})
         return empty, MESSAGES("before_data", lang, as_of=f"{as_of:%Y-%m-%d %H:%M:%S}")
     logger.info("labels before %s classified at %s", boundary, as_of)

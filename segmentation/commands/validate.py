@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         for path in tables.quality.write_quarantine(args.quarantine):
             print(MESSAGES("written", args.lang, path=path))
 
-    # After the summary, so the analyst sees the counts even when an override is rejected.
+    # Checked after the summary is printed, so the counts reach the analyst even when an override is rejected.
     check_loaded_overrides(tables, config, args.lang)
     return 0
 
